@@ -1,0 +1,64 @@
+"""`warvoices`: the one command line of WarVoices.
+
+Pipeline order (written once, here and in README): ingest (corpus add) → segment (corpus
+segment) → push to Label Studio (annotate push) → pull (annotate pull) → agreement (annotate
+agreement) → adjudicate (annotate adjudicate) → build → baselines (baselines run) → score →
+report. Each area registers its own subcommands; this module only assembles them.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import WarVoicesError
+
+PIPELINE = [
+    ("ingest", "warvoices corpus add", "register articles (seed, archive) in corpus/data/articles.jsonl"),
+    ("segment", "warvoices corpus segment", "split texts into sentences → corpus/data/sentences.jsonl"),
+    ("push", "warvoices annotate push", "send a batch of articles to Label Studio, one project per annotator"),
+    ("pull", "warvoices annotate pull", "export annotations → corpus/data/annotations.jsonl"),
+    ("agreement", "warvoices annotate agreement", "Krippendorff's alpha, confusion tables, span F1 → reports/"),
+    ("adjudicate", "warvoices annotate adjudicate", "final labels → corpus/data/final.jsonl"),
+    ("build", "warvoices build --out DIR", "Parquet + dataset card that load_dataset(DIR) opens"),
+    ("baselines", "warvoices baselines run", "train, predict and score the baselines → results/"),
+    ("score", "warvoices score --predictions FILE", "the official scorer"),
+    ("report", "warvoices report", "render README/datasheet tables between generated markers"),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from warvoices.annotation import commands as annotation_commands
+    from warvoices.baselines import commands as baseline_commands
+
+    from . import commands as corpus_commands
+
+    epilog = "pipeline, in order:\n" + "\n".join(f"  {i + 1:2d}. {name:<10} {cmd:<36} {what}"
+                                                 for i, (name, cmd, what) in enumerate(PIPELINE))
+    parser = argparse.ArgumentParser(
+        prog="warvoices",
+        description="WarVoices: sentence-level stance, attribution and event annotation of English "
+                    "reporting and official communication on the Russia-Ukraine war.",
+        epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    corpus_commands.register(sub)
+    annotation_commands.register(sub)
+    baseline_commands.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except WarVoicesError as exc:
+        print(f"warvoices: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("warvoices: interrupted; store files are written atomically, so nothing is half-written",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

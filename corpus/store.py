@@ -1,0 +1,189 @@
+"""The stand-off store: JSON Lines files under one directory (default: corpus/data/).
+
+    articles.jsonl     one record per article: id, publisher, url, date, title, licence, the
+                       SHA-256 of the text as used, where the text lives, its stored split
+    sentences.jsonl    sentences as character offsets into the article text (never the text)
+    annotations.jsonl  every label any annotator gave, with who, when and where it came from
+    final.jsonl        the final label of each sentence and how it was reached
+
+Only the bundled seed text lives in the repository (corpus/texts/); archive texts are read
+from the external archive at build time and checked against the stored checksum.
+
+Every write goes to a temporary file in the same directory and is renamed over the old file,
+so a crash never leaves a half-written store file. Records are written in a canonical order,
+so the same content always gives the same bytes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import InputError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_STORE = PACKAGE_DIR / "data"
+BUNDLED_TEXTS = PACKAGE_DIR / "texts"
+
+ARTICLES = "articles.jsonl"
+SENTENCES = "sentences.jsonl"
+ANNOTATIONS = "annotations.jsonl"
+FINAL = "final.jsonl"
+
+# canonical sort key per store file
+_ORDER = {
+    ARTICLES: lambda r: r["article_id"],
+    SENTENCES: lambda r: (r["article_id"], r["index"]),
+    ANNOTATIONS: lambda r: (r["sentence_id"], r["annotator"], r["annotation_id"]),
+    FINAL: lambda r: r["sentence_id"],
+}
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def short_hash(text: str) -> str:
+    """Fingerprint of a sentence's text: lets validation notice drift without storing the text."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def sentence_id(article_id: str, index: int) -> str:
+    return f"{article_id}-s{index:04d}"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def dumps(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, record); a malformed line is an InputError naming file and line."""
+    path = Path(path)
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg}); fix or remove this line") from None
+            if not isinstance(rec, dict):
+                raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
+            yield lineno, rec
+
+
+def write_jsonl(path: Path, records: Iterable[dict], order=None) -> int:
+    records = list(records)
+    if order is not None:
+        records.sort(key=order)
+    atomic_write_text(path, "".join(dumps(r) + "\n" for r in records))
+    return len(records)
+
+
+class Store:
+    """The four store files of one corpus directory."""
+
+    def __init__(self, root: Path | str = DEFAULT_STORE):
+        self.root = Path(root)
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def _read(self, name: str) -> list[dict]:
+        return [rec for _, rec in read_jsonl(self.path(name))]
+
+    def _write(self, name: str, records: Iterable[dict]) -> int:
+        return write_jsonl(self.path(name), records, _ORDER[name])
+
+    # -- readers -------------------------------------------------------------------------
+    def articles(self) -> dict[str, dict]:
+        return {r["article_id"]: r for r in self._read(ARTICLES)}
+
+    def sentences(self, article_id: str | None = None) -> list[dict]:
+        rows = self._read(SENTENCES)
+        if article_id is not None:
+            rows = [r for r in rows if r["article_id"] == article_id]
+        return rows
+
+    def annotations(self) -> list[dict]:
+        return self._read(ANNOTATIONS)
+
+    def finals(self) -> dict[str, dict]:
+        return {r["sentence_id"]: r for r in self._read(FINAL)}
+
+    # -- writers (whole-file, atomic) ----------------------------------------------------
+    def write_articles(self, records: Iterable[dict]) -> int:
+        return self._write(ARTICLES, records)
+
+    def write_sentences(self, records: Iterable[dict]) -> int:
+        return self._write(SENTENCES, records)
+
+    def write_annotations(self, records: Iterable[dict]) -> int:
+        return self._write(ANNOTATIONS, records)
+
+    def write_finals(self, records: Iterable[dict]) -> int:
+        return self._write(FINAL, records)
+
+    def add_annotations(self, new: Iterable[dict]) -> tuple[int, int]:
+        """Merge annotation records by annotation_id; returns (added, already present).
+
+        Re-adding an identical record is a no-op, so pulling twice adds nothing twice; a record
+        that reuses an id with different content is an error (the store never silently changes)."""
+        existing = {r["annotation_id"]: r for r in self.annotations()}
+        added = same = 0
+        for rec in new:
+            old = existing.get(rec["annotation_id"])
+            if old is None:
+                existing[rec["annotation_id"]] = rec
+                added += 1
+            elif old == rec:
+                same += 1
+            else:
+                raise InputError(
+                    f"annotation {rec['annotation_id']} is already stored with different content; "
+                    "annotations are immutable: give the new one a new id")
+        if added:
+            self.write_annotations(existing.values())
+        return added, same
+
+    def upsert_finals(self, records: Iterable[dict]) -> int:
+        finals = self.finals()
+        n = 0
+        for rec in records:
+            finals[rec["sentence_id"]] = rec
+            n += 1
+        self.write_finals(finals.values())
+        return n

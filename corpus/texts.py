@@ -1,0 +1,94 @@
+"""Read article texts: bundled files in corpus/texts/ or records of the external archive.
+
+The archive is found through `--archive DIR` or WARVOICES_ARCHIVE. Every text is checked
+against the SHA-256 in the registry; a changed text is an error naming the article.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .errors import ChecksumMismatch, InputError, TextUnavailable
+from .store import PACKAGE_DIR, sha256_text
+
+ARCHIVE_ENV = "WARVOICES_ARCHIVE"
+REPO_ROOT = PACKAGE_DIR.parent
+
+
+def resolve_archive(cli_value: str | os.PathLike | None) -> Path | None:
+    """The archive directory from the command line, else the environment, else None."""
+    value = cli_value if cli_value else os.environ.get(ARCHIVE_ENV)
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir() or not any(path.glob("*.jsonl")):
+        raise TextUnavailable(
+            f"archive directory {path} does not exist or holds no *.jsonl files; pass the folder "
+            f"that contains whitehouse.jsonl etc. with --archive DIR or {ARCHIVE_ENV}")
+    return path
+
+
+class ArchiveReader:
+    """Random access to archive records by (file, id), reading each file once."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._files: dict[str, dict[str, dict]] = {}
+
+    def records(self, filename: str) -> dict[str, dict]:
+        if filename not in self._files:
+            path = self.root / filename
+            if not path.is_file():
+                raise TextUnavailable(f"archive file {path} is missing; is {self.root} the right archive?")
+            recs: dict[str, dict] = {}
+            with path.open(encoding="utf-8") as fh:
+                for lineno, line in enumerate(fh, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        rec = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise InputError(f"{path}:{lineno}: invalid JSON in the archive ({exc.msg})") from None
+                    recs[rec["id"]] = rec
+            self._files[filename] = recs
+        return self._files[filename]
+
+    def record(self, filename: str, record_id: str) -> dict:
+        recs = self.records(filename)
+        if record_id not in recs:
+            raise TextUnavailable(f"archive record {record_id!r} not found in {self.root / filename}")
+        return recs[record_id]
+
+
+class TextLoader:
+    """Gives the verified text of a registry article, or says why it cannot."""
+
+    def __init__(self, archive: Path | None):
+        self.archive = ArchiveReader(archive) if archive else None
+
+    def available(self, article: dict) -> bool:
+        return "bundled" in article["text_source"] or self.archive is not None
+
+    def raw_text(self, article: dict) -> str:
+        src = article["text_source"]
+        if "bundled" in src:
+            path = REPO_ROOT / src["bundled"]
+            if not path.is_file():
+                raise TextUnavailable(f"article {article['article_id']}: bundled text {path} is missing")
+            return path.read_text(encoding="utf-8")
+        if self.archive is None:
+            raise TextUnavailable(
+                f"article {article['article_id']} lives in the external archive; pass --archive DIR "
+                f"or set {ARCHIVE_ENV}")
+        return self.archive.record(src["archive_file"], src["archive_id"])["text"]
+
+    def text(self, article: dict) -> str:
+        text = self.raw_text(article)
+        got = sha256_text(text)
+        if got != article["sha256"]:
+            raise ChecksumMismatch(
+                f"article {article['article_id']}: text checksum changed (stored {article['sha256'][:12]}…, "
+                f"now {got[:12]}…); the stored offsets may no longer fit. Restore the original text, or "
+                "re-register and re-segment the article as a new version")
+        return text
