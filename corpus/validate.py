@@ -1,0 +1,203 @@
+"""`warvoices corpus validate`: check the stand-off store against the texts and the schema.
+
+Each finding is an Issue with a stable id; every id has a fixture in tests/fixtures/validation/
+named after the defect. Ids, in the order checks run:
+
+  V001 offsets-outside-text        sentence offsets are not inside the article text
+  V002 sentence-text-mismatch      text at the offsets no longer matches the stored hash
+  V003 unknown-label               a label not in the schema (annotation or final record)
+  V004 span-outside-sentence       a source span is not inside its sentence
+  V005 sentence-in-two-splits      a sentence id is claimed by two articles (so two splits)
+  V006 duplicate-id                an article, sentence or annotation id occurs twice
+  V007 checksum-mismatch           the article text no longer matches its SHA-256
+  V008 text-unavailable            (warning) no text to check against; pass --archive
+  V009 dangling-reference          a record points at an unknown article or sentence
+  V010 overlapping-sentences       two sentences of one article overlap or are out of order
+  V011 unknown-vocabulary          kind, publisher type, split, status or method not in the schema
+  V012 duplicate-text-across-splits (warning) the same long sentence occurs in two splits
+  V013 missing-split               an article has no stored split
+  V014 inconsistent-attribution    (warning) attribution none with a source, or a source without attribution
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from tqdm import tqdm
+
+from warvoices.annotation.schema import load_schema
+
+from .errors import ChecksumMismatch, Issue, TextUnavailable
+from .store import ANNOTATIONS, ARTICLES, FINAL, SENTENCES, Store, read_jsonl, short_hash
+from .texts import TextLoader
+
+ERROR, WARNING = "error", "warning"
+_MIN_WORDS_FOR_LEAK = 8  # short formulae ("Thank you.") legitimately recur across articles
+
+
+def _labels_issues(schema, rec: dict, pointer: str, text_len: int | None) -> list[Issue]:
+    issues = []
+    labels = rec.get("labels") or {}
+    for f in schema.choice_fields:
+        value = labels.get(f.name)
+        if value is not None and value not in f.label_names:
+            issues.append(Issue("V003", ERROR, pointer,
+                                f"unknown {f.name} label {value!r}; the schema allows {f.label_names}"))
+    for name in labels:
+        if name not in schema.field_names:
+            issues.append(Issue("V003", ERROR, pointer, f"unknown field {name!r}; fields: {schema.field_names}"))
+    for span in rec.get("source_spans") or []:
+        if not (isinstance(span, list) and len(span) == 2 and 0 <= span[0] < span[1]
+                and (text_len is None or span[1] <= text_len)):
+            issues.append(Issue("V004", ERROR, pointer,
+                                f"source span {span} is not inside the sentence (length {text_len})"))
+    att, src = labels.get("attribution"), labels.get("source_type")
+    if att is not None and src is not None and (att == "none") != (src == "none"):
+        issues.append(Issue("V014", WARNING, pointer,
+                            f"attribution {att!r} with source_type {src!r}: both should be none or neither"))
+    return issues
+
+
+def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> list[Issue]:
+    schema = load_schema()
+    issues: list[Issue] = []
+    vocab = {k: set(v) for k, v in schema.vocabularies.items()}
+
+    def where(name: str, lineno: int) -> str:
+        return f"{store.path(name)}:{lineno}"
+
+    # articles
+    articles: dict[str, dict] = {}
+    art_line: dict[str, int] = {}
+    for lineno, art in read_jsonl(store.path(ARTICLES)):
+        aid = art["article_id"]
+        ptr = f"{where(ARTICLES, lineno)} ({aid})"
+        if aid in articles:
+            issues.append(Issue("V006", ERROR, ptr, f"article id {aid} occurs twice (first on line {art_line[aid]})"))
+            continue
+        articles[aid], art_line[aid] = art, lineno
+        if not art.get("split"):
+            issues.append(Issue("V013", ERROR, ptr, "article has no stored split; run `warvoices corpus add` to assign one"))
+        elif art["split"] not in vocab["split"]:
+            issues.append(Issue("V011", ERROR, ptr, f"split {art['split']!r} not in {sorted(vocab['split'])}"))
+        if art.get("publisher_type") not in vocab["publisher_type"]:
+            issues.append(Issue("V011", ERROR, ptr, f"publisher type {art.get('publisher_type')!r} not in "
+                                                    f"{sorted(vocab['publisher_type'])}"))
+
+    # texts (checksum-verified)
+    texts: dict[str, str] = {}
+    unavailable = 0
+    for aid, art in tqdm(articles.items(), desc="texts", unit="article", disable=not progress):
+        try:
+            texts[aid] = loader.text(art)
+        except ChecksumMismatch as exc:
+            issues.append(Issue("V007", ERROR, f"{where(ARTICLES, art_line[aid])} ({aid})", str(exc)))
+        except TextUnavailable:
+            unavailable += 1
+    if unavailable:
+        issues.append(Issue("V008", WARNING, str(store.path(ARTICLES)),
+                            f"{unavailable} article(s) have no text here; their sentences were checked without "
+                            "it. Pass --archive DIR or set WARVOICES_ARCHIVE to check them fully"))
+
+    # sentences
+    sentences: dict[str, dict] = {}
+    sent_line: dict[str, int] = {}
+    by_article: dict[str, list[dict]] = defaultdict(list)
+    for lineno, rec in read_jsonl(store.path(SENTENCES)):
+        sid, aid = rec["sentence_id"], rec["article_id"]
+        ptr = f"{where(SENTENCES, lineno)} ({sid})"
+        if sid in sentences:
+            other = sentences[sid]["article_id"]
+            if other != aid:
+                issues.append(Issue("V005", ERROR, ptr, f"sentence id {sid} is claimed by articles {other} and {aid}"
+                                    f" (splits {articles.get(other, {}).get('split')} and "
+                                    f"{articles.get(aid, {}).get('split')})"))
+            else:
+                issues.append(Issue("V006", ERROR, ptr, f"sentence id {sid} occurs twice (first on line {sent_line[sid]})"))
+            continue
+        sentences[sid], sent_line[sid] = rec, lineno
+        if aid not in articles:
+            issues.append(Issue("V009", ERROR, ptr, f"sentence refers to unregistered article {aid!r}"))
+            continue
+        by_article[aid].append(rec)
+        if rec.get("kind") not in vocab["sentence_kind"]:
+            issues.append(Issue("V011", ERROR, ptr, f"kind {rec.get('kind')!r} not in {sorted(vocab['sentence_kind'])}"))
+        text = texts.get(aid)
+        if text is None:
+            continue
+        s, e = rec["start"], rec["end"]
+        if not (0 <= s < e <= len(text)):
+            issues.append(Issue("V001", ERROR, ptr, f"offsets [{s}, {e}) are outside the article text ({len(text)} chars)"))
+        elif short_hash(text[s:e]) != rec["text_hash"]:
+            issues.append(Issue("V002", ERROR, ptr, f"text at [{s}, {e}) does not match the stored hash "
+                                                    f"{rec['text_hash']}; the sentence or the text changed"))
+        sp = rec.get("speaker_span")
+        if sp and not (0 <= sp[0] < sp[1] <= len(text)):
+            issues.append(Issue("V001", ERROR, ptr, f"speaker span {sp} is outside the article text"))
+
+    for aid, recs in by_article.items():
+        recs.sort(key=lambda r: r["index"])
+        for prev, cur in zip(recs, recs[1:]):
+            if cur["start"] < prev["end"] or cur["index"] == prev["index"]:
+                issues.append(Issue("V010", ERROR, f"{where(SENTENCES, sent_line[cur['sentence_id']])} ({cur['sentence_id']})",
+                                    f"overlaps or repeats the position of {prev['sentence_id']}"))
+
+    # the same long sentence in two splits leaks test content into training
+    seen: dict[str, tuple[str, str]] = {}
+    for sid, rec in sentences.items():
+        text = texts.get(rec["article_id"])
+        if text is None or rec["article_id"] not in articles or not (0 <= rec["start"] < rec["end"] <= len(text)):
+            continue
+        sent = " ".join(text[rec["start"]:rec["end"]].split())
+        if len(sent.split()) < _MIN_WORDS_FOR_LEAK:
+            continue
+        split = articles[rec["article_id"]].get("split")
+        key = short_hash(sent)
+        if key in seen and seen[key][1] != split:
+            issues.append(Issue("V012", WARNING, f"{where(SENTENCES, sent_line[sid])} ({sid})",
+                                f"same text as {seen[key][0]} but in split {split} vs {seen[key][1]}"))
+        else:
+            seen.setdefault(key, (sid, split))
+
+    def sentence_len(sid: str) -> int | None:
+        rec = sentences.get(sid)
+        return None if rec is None else rec["end"] - rec["start"]
+
+    # annotations
+    ann_seen: dict[str, int] = {}
+    for lineno, rec in read_jsonl(store.path(ANNOTATIONS)):
+        ptr = f"{where(ANNOTATIONS, lineno)} ({rec.get('annotation_id')})"
+        if rec.get("annotation_id") in ann_seen:
+            issues.append(Issue("V006", ERROR, ptr, f"annotation id occurs twice (first on line {ann_seen[rec['annotation_id']]})"))
+            continue
+        ann_seen[rec.get("annotation_id")] = lineno
+        if rec.get("sentence_id") not in sentences:
+            issues.append(Issue("V009", ERROR, ptr, f"annotation refers to unknown sentence {rec.get('sentence_id')!r}"))
+        if rec.get("status") not in vocab["annotation_status"]:
+            issues.append(Issue("V011", ERROR, ptr, f"status {rec.get('status')!r} not in {sorted(vocab['annotation_status'])}"))
+        issues.extend(_labels_issues(schema, rec, ptr, sentence_len(rec.get("sentence_id"))))
+
+    # final labels
+    final_seen: dict[str, int] = {}
+    for lineno, rec in read_jsonl(store.path(FINAL)):
+        ptr = f"{where(FINAL, lineno)} ({rec.get('sentence_id')})"
+        if rec.get("sentence_id") in final_seen:
+            issues.append(Issue("V006", ERROR, ptr, "sentence has two final records"))
+            continue
+        final_seen[rec.get("sentence_id")] = lineno
+        if rec.get("sentence_id") not in sentences:
+            issues.append(Issue("V009", ERROR, ptr, f"final label for unknown sentence {rec.get('sentence_id')!r}"))
+        for fname, method in (rec.get("method") or {}).items():
+            if method not in vocab["final_method"]:
+                issues.append(Issue("V011", ERROR, ptr, f"method {method!r} for {fname} not in {sorted(vocab['final_method'])}"))
+        for aid in rec.get("annotation_ids", []):
+            if aid not in ann_seen:
+                issues.append(Issue("V009", ERROR, ptr, f"final label derived from unknown annotation {aid!r}"))
+        issues.extend(_labels_issues(schema, rec, ptr, sentence_len(rec.get("sentence_id"))))
+    return issues
+
+
+def summarize(issues: list[Issue]) -> str:
+    counts = Counter((i.severity, i.id) for i in issues)
+    if not counts:
+        return "store is valid: no issues"
+    return ", ".join(f"{n} {sev} {iid}" for (sev, iid), n in sorted(counts.items()))
