@@ -1,0 +1,204 @@
+"""`warvoices corpus add|segment|validate|annotate-direct`, `warvoices build` and `warvoices show`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import WarVoicesError
+from .store import DEFAULT_STORE, Store
+from .texts import ARCHIVE_ENV, TextLoader, resolve_archive
+
+SEED_DEFAULTS = {
+    "article_id": "news-2023-03-13-1e54c59c",
+    "publisher": "unknown news site (seed article)",
+    "publisher_type": "news",
+    "url": None,
+    "date": "2023-03-13",
+    "title": "Ukrainian and Russian losses mount in fierce battle for Bakhmut",
+    "license": "unknown; bundled as the project's seed article (see datasheet.md)",
+}
+
+
+def _common(p: argparse.ArgumentParser, archive: bool = True) -> None:
+    p.add_argument("--store", type=Path, default=DEFAULT_STORE,
+                   help=f"corpus store directory (default: {DEFAULT_STORE})")
+    if archive:
+        p.add_argument("--archive", type=Path, default=None,
+                       help=f"external text archive directory (default: ${ARCHIVE_ENV}; without either only "
+                            "bundled texts are used)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _articles_arg(value: str | None, store: Store) -> list[str] | None:
+    if not value:
+        return None
+    ids = [a for a in value.split(",") if a]
+    known = store.articles()
+    missing = [a for a in ids if a not in known]
+    if missing:
+        raise WarVoicesError(f"unknown article id(s): {', '.join(missing)}; list them with `warvoices corpus list`")
+    return ids
+
+
+def cmd_add(args) -> int:
+    from .registry import add_archive, add_bundled
+
+    store = Store(args.store)
+    did = False
+    if args.text:
+        meta = dict(SEED_DEFAULTS) if args.seed_defaults else {}
+        for key in ("article_id", "publisher", "publisher_type", "url", "date", "title", "license"):
+            if getattr(args, key) is not None:
+                meta[key] = getattr(args, key)
+        missing = [k for k in ("article_id", "publisher", "publisher_type", "date", "title", "license") if not meta.get(k)]
+        if missing:
+            raise WarVoicesError(f"--text needs {', '.join('--' + m.replace('_', '-') for m in missing)} "
+                                 "(or --seed-defaults for the seed article)")
+        added, same = add_bundled(store, args.text, boilerplate_lines=args.boilerplate_lines,
+                                  layout=args.layout, **meta)
+        print(f"bundled text {args.text}: {added} article added, {same} already registered")
+        did = True
+    if args.from_archive:
+        archive = resolve_archive(args.archive)
+        if archive is None:
+            raise WarVoicesError(f"--from-archive needs --archive DIR or ${ARCHIVE_ENV}")
+        added, same = add_archive(store, archive, args.files)
+        print(f"archive {archive}: {added} article(s) added, {same} already registered")
+        did = True
+    if not did:
+        raise WarVoicesError("nothing to add: give --text FILE (a bundled text) and/or --from-archive")
+    arts = store.articles().values()
+    by_split: dict[str, int] = {}
+    for a in arts:
+        by_split[a["split"]] = by_split.get(a["split"], 0) + 1
+    print(f"registry: {len(arts)} article(s); stored splits: {json.dumps(by_split, sort_keys=True)}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    store = Store(args.store)
+    for a in store.articles().values():
+        print(f"{a['article_id']}\t{a['publisher_type']}\t{a['split']}\t{a['date']}\t{a['title']}")
+    return 0
+
+
+def cmd_segment(args) -> int:
+    from .sentences import segment_articles
+
+    store = Store(args.store)
+    loader = TextLoader(resolve_archive(args.archive))
+    report = segment_articles(store, loader, _articles_arg(args.articles, store), progress=not args.no_progress)
+    print(report.summary())
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .validate import summarize, validate_store
+
+    store = Store(args.store)
+    loader = TextLoader(resolve_archive(args.archive))
+    issues = validate_store(store, loader, progress=not args.no_progress)
+    for issue in issues:
+        print(issue, file=sys.stderr)
+    if args.json:
+        print(json.dumps([i.as_dict() for i in issues], indent=1))
+    print(summarize(issues))
+    return 1 if any(i.severity == "error" for i in issues) else 0
+
+
+def cmd_build(args) -> int:
+    from .build import build
+
+    store = Store(args.store)
+    loader = TextLoader(resolve_archive(args.archive))
+    report = build(store, loader, args.out, progress=not args.no_progress)
+    print(f"wrote {args.out} (open it with datasets.load_dataset({str(args.out)!r}))")
+    print(report.summary())
+    if args.show:
+        return cmd_show(argparse.Namespace(data=args.out, rows=3))
+    return 0
+
+
+def cmd_show(args) -> int:
+    from .show import show
+
+    print(show(args.data, rows=args.rows))
+    return 0
+
+
+def cmd_annotate_direct(args) -> int:
+    from .direct import import_direct
+
+    store = Store(args.store)
+    added, same, finals = import_direct(store, args.file)
+    print(f"{args.file}: {added} annotation(s) added, {same} already stored; {finals} final label(s) written")
+    return 0
+
+
+def register(sub) -> None:
+    corpus = sub.add_parser("corpus", help="the stand-off corpus store: add, segment, validate, list",
+                            description="Manage the stand-off corpus store (articles, sentences as offsets, "
+                                        "annotations, final labels).")
+    csub = corpus.add_subparsers(dest="corpus_command", metavar="STEP", required=True)
+
+    p = csub.add_parser("add", help="register articles (a bundled text file and/or the external archive)",
+                        description="Register articles. A bundled text (--text) is copied verbatim into "
+                                    "corpus/texts/; archive articles (--from-archive) are registered by id, URL "
+                                    "and checksum only. Each new article gets its split once, stratified by "
+                                    "publisher type; stored splits never move.")
+    _common(p)
+    p.add_argument("--text", type=Path, help="a text file to bundle (e.g. ../shared/seed/000_1e54c59c42d50b44.txt)")
+    p.add_argument("--seed-defaults", action="store_true", help="use the seed article's metadata for --text")
+    p.add_argument("--boilerplate-lines", type=int, default=0,
+                   help="leading lines of --text that are site boilerplate, excluded from segmentation")
+    p.add_argument("--layout", choices=["news", "plain"], default="news",
+                   help="news: first paragraph is the headline, then a standfirst; plain: body text")
+    for key in ("article_id", "publisher", "publisher_type", "url", "date", "title", "license"):
+        p.add_argument("--" + key.replace("_", "-"), dest=key, default=None, help=f"{key} of the --text article")
+    p.add_argument("--from-archive", action="store_true", help="register every article of the external archive")
+    p.add_argument("--files", nargs="*", help="only these archive files (e.g. kremlin.jsonl)")
+    p.set_defaults(func=cmd_add)
+
+    p = csub.add_parser("list", help="list registered articles with their stored split")
+    _common(p, archive=False)
+    p.set_defaults(func=cmd_list)
+
+    p = csub.add_parser("segment", help="split article texts into sentences (stored as offsets)",
+                        description="Segment registered articles whose text is available. Sentence ids never "
+                                    "change: already segmented articles are kept (and reported if the "
+                                    "segmenter would now cut them differently).")
+    _common(p)
+    p.add_argument("--articles", help="comma-separated article ids (default: all with text)")
+    p.set_defaults(func=cmd_segment)
+
+    p = csub.add_parser("validate", help="check offsets, checksums, labels, spans, splits and ids",
+                        description="Validate the store against the texts and the schema. Exit 1 on any error. "
+                                    "Each finding has an id (V001..), a severity and a pointer to file:line.")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="also print the findings as JSON")
+    p.set_defaults(func=cmd_validate)
+
+    p = csub.add_parser("annotate-direct", help="import labels written outside Label Studio (JSON Lines)",
+                        description="Import annotation records made without Label Studio (e.g. the seed "
+                                    "article's labels in corpus/labels/). Each line: sentence_id, annotator, "
+                                    "created_at, labels{...}, source_spans[[s,e]...] (sentence-relative). "
+                                    "Single-annotator sentences get final labels with method 'single'.")
+    _common(p, archive=False)
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_annotate_direct)
+
+    p = sub.add_parser("build", help="write the Hugging Face dataset folder (Parquet + card)",
+                       description="Build the dataset that datasets.load_dataset(OUT) opens offline: Parquet per "
+                                   "split (train/validation/test by stored article split, unlabeled for "
+                                   "articles without labels) and a README.md card declaring the configs.")
+    _common(p)
+    p.add_argument("--out", type=Path, required=True, help="output folder (replaced atomically)")
+    p.add_argument("--show", action="store_true", help="afterwards, show what is in the dataset")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("show", help="summarize a built dataset: splits, features, label counts, examples")
+    p.add_argument("data", type=Path, help="built dataset folder")
+    p.add_argument("--rows", type=int, default=3, help="example rows to print per labelled split")
+    p.set_defaults(func=cmd_show)
