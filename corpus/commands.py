@@ -137,6 +137,21 @@ def cmd_annotate_direct(args) -> int:
     return 0
 
 
+def cmd_generate(args) -> int:
+    from .generate import generate, stale
+
+    if args.check:
+        out = stale()
+        if out:
+            print("out of date (run `warvoices generate`): " + ", ".join(out), file=sys.stderr)
+            return 1
+        print("all generated files are up to date")
+        return 0
+    changed = generate()
+    print("regenerated: " + (", ".join(changed) if changed else "nothing changed"))
+    return 0
+
+
 def register(sub) -> None:
     corpus = sub.add_parser("corpus", help="the stand-off corpus store: add, segment, validate, list",
                             description="Manage the stand-off corpus store (articles, sentences as offsets, "
@@ -197,6 +212,12 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (replaced atomically)")
     p.add_argument("--show", action="store_true", help="afterwards, show what is in the dataset")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("generate", help="re-render every file and block generated from the schema or the store",
+                       description="Re-render the guideline label tables, the Label Studio config and the corpus "
+                                   "tables of README.md and datasheet.md. --check only compares (exit 1 if stale).")
+    p.add_argument("--check", action="store_true", help="compare only; exit 1 when something is out of date")
+    p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("show", help="summarize a built dataset: splits, features, label counts, examples")
     p.add_argument("data", type=Path, help="built dataset folder")

@@ -1,0 +1,78 @@
+"""`warvoices generate [--check]`: every file or block rendered from the schema or the data.
+
+One list, so a test can regenerate everything and compare with what is committed.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .generated import read_block, replace_block
+from .store import PACKAGE_DIR, atomic_write_text
+
+REPO = PACKAGE_DIR.parent
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: Path
+    block: str | None  # None: the whole file is generated
+    render: Callable[[], str]
+
+
+def _lazy(module: str, func: str) -> Callable[[], str]:
+    def call() -> str:
+        return getattr(importlib.import_module(module), func)()
+    return call
+
+
+def artifacts() -> list[Artifact]:
+    items = [
+        Artifact(REPO / "annotation" / "guidelines.md", "label-tables",
+                 _lazy("warvoices.annotation.guidelines_tables", "render_label_tables")),
+        Artifact(REPO / "datasheet.md", "corpus-stats", _lazy("warvoices.corpus.stats", "render_corpus_stats")),
+        Artifact(REPO / "datasheet.md", "label-distribution", _lazy("warvoices.corpus.stats", "render_label_distribution")),
+        Artifact(REPO / "README.md", "corpus-stats", _lazy("warvoices.corpus.stats", "render_corpus_stats")),
+    ]
+    # the Label Studio config is a whole generated file
+    try:
+        from warvoices.annotation import ls_config
+    except ImportError:
+        ls_config = None
+    if ls_config is not None and hasattr(ls_config, "LABEL_CONFIG_PATH") and hasattr(ls_config, "render_label_config"):
+        items.append(Artifact(Path(ls_config.LABEL_CONFIG_PATH), None, ls_config.render_label_config))
+    return items
+
+
+def stale(items: list[Artifact] | None = None) -> list[str]:
+    """Artifacts whose committed content differs from a fresh rendering."""
+    out = []
+    for art in items or artifacts():
+        text = art.path.read_text(encoding="utf-8") if art.path.exists() else ""
+        fresh = art.render()
+        if art.block is None:
+            if text != fresh:
+                out.append(str(art.path.relative_to(REPO)))
+        else:
+            current = read_block(text, art.block)
+            if current is None or current != (fresh if fresh.endswith("\n") else fresh + "\n"):
+                out.append(f"{art.path.relative_to(REPO)} [{art.block}]")
+    return out
+
+
+def generate(items: list[Artifact] | None = None) -> list[str]:
+    changed = []
+    for art in items or artifacts():
+        fresh = art.render()
+        if art.block is None:
+            old = art.path.read_text(encoding="utf-8") if art.path.exists() else None
+            new = fresh
+        else:
+            old = art.path.read_text(encoding="utf-8")
+            new = replace_block(old, art.block, fresh, art.path)
+        if new != old:
+            atomic_write_text(art.path, new)
+            changed.append(str(art.path.relative_to(REPO)) + (f" [{art.block}]" if art.block else ""))
+    return changed

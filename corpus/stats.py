@@ -1,0 +1,77 @@
+"""Corpus statistics rendered into README.md and datasheet.md (between generated markers).
+
+Computed from the committed store (registry, sentences, annotations, final labels), so a test can
+re-render them on any checkout without the archive and compare.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from warvoices.annotation.schema import load_schema
+
+from .store import Store
+
+
+def _md_table(header: list[str], rows: list[list]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def render_corpus_stats(store: Store | None = None) -> str:
+    store = store or Store()
+    schema = load_schema()
+    splits = list(schema.vocabulary("split"))
+    articles = store.articles()
+    sents = store.sentences()
+    finals = store.finals()
+    anns = store.annotations()
+    sent_by_article = Counter(s["article_id"] for s in sents)
+    labelled_by_article = Counter(sid.rsplit("-s", 1)[0] for sid in finals)
+
+    rows = []
+    for ptype in schema.vocabulary("publisher_type"):
+        arts = [a for a in articles.values() if a["publisher_type"] == ptype]
+        if not arts:
+            continue
+        per_split = Counter(a["split"] for a in arts)
+        rows.append([f"`{ptype}`", len(arts), " / ".join(str(per_split[s]) for s in splits),
+                     sum(sent_by_article[a["article_id"]] for a in arts),
+                     sum(1 for a in arts if labelled_by_article[a["article_id"]]),
+                     sum(labelled_by_article[a["article_id"]] for a in arts)])
+    rows.append(["**all**", len(articles),
+                 " / ".join(str(sum(1 for a in articles.values() if a["split"] == s)) for s in splits),
+                 len(sents), sum(1 for a in articles if labelled_by_article[a]), len(finals)])
+    annotators = Counter(a["annotator"] for a in anns if a["status"] == "submitted")
+    methods = Counter(m for f in finals.values() for m in set(f.get("method", {}).values()))
+    lines = [
+        f"_Rendered from the corpus store by `warvoices generate`; schema version {schema.version}._", "",
+        _md_table(["publisher type", "articles", f"stored split ({' / '.join(splits)})", "segmented sentences",
+                   "labelled articles", "labelled sentences"], rows), "",
+        "Annotators (submitted labels): " + (", ".join(f"`{k}` {v}" for k, v in sorted(annotators.items())) or "none")
+        + ". Final labels reached by: " + (", ".join(f"{k} {v}" for k, v in sorted(methods.items())) or "none") + ".",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_label_distribution(store: Store | None = None) -> str:
+    store = store or Store()
+    schema = load_schema()
+    articles = store.articles()
+    finals = store.finals()
+    split_of = {}
+    for s in store.sentences():
+        split_of[s["sentence_id"]] = articles[s["article_id"]]["split"]
+    counts: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    spans = Counter()
+    for sid, f in finals.items():
+        for field in schema.choice_fields:
+            counts[field.name][split_of.get(sid, "?")][f["labels"].get(field.name)] += 1
+        spans[split_of.get(sid, "?")] += len(f.get("source_spans") or [])
+    splits = list(schema.vocabulary("split"))
+    lines = [f"_Final labels per split ({' / '.join(splits)}), rendered by `warvoices generate`._", ""]
+    for field in schema.choice_fields:
+        rows = [[f"`{lab}`"] + [counts[field.name][s][lab] for s in splits] for lab in field.label_names]
+        lines += [f"**{field.name}**", "", _md_table(["label"] + splits, rows), ""]
+    lines.append("Source spans marked: " + ", ".join(f"{s} {spans[s]}" for s in splits) + ".")
+    return "\n".join(lines) + "\n"
