@@ -40,6 +40,7 @@ class BuildReport:
     rows: dict[str, int] = field(default_factory=dict)
     articles: dict[str, int] = field(default_factory=dict)
     skipped_articles: list[str] = field(default_factory=list)
+    unsegmented: list[str] = field(default_factory=list)
     pending_sentences: int = 0
     label_counts: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # split → field → label → n
 
@@ -50,6 +51,9 @@ class BuildReport:
         if self.skipped_articles:
             lines.append(f"skipped {len(self.skipped_articles)} registered article(s) without text "
                          "(pass --archive DIR or set WARVOICES_ARCHIVE to include them)")
+        if self.unsegmented:
+            lines.append(f"skipped {len(self.unsegmented)} registered article(s) not segmented yet "
+                         "(run `warvoices corpus segment`)")
         if self.pending_sentences:
             lines.append(f"held back {self.pending_sentences} not-yet-labelled sentence(s) of labelled articles")
         return "\n".join(lines)
@@ -98,8 +102,12 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
     span_field = schema.span_fields[0].name if schema.span_fields else None
     for aid in tqdm(sorted(articles), desc="build", unit="article", disable=not progress):
         art = articles[aid]
+        if not loader.available(art):
+            report.skipped_articles.append(aid)
+            continue
         if aid not in by_article:
-            continue  # registered but not segmented yet
+            report.unsegmented.append(aid)
+            continue
         try:
             text = loader.text(art)
         except TextUnavailable:
