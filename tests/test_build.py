@@ -1,0 +1,110 @@
+"""`warvoices build`: a folder that the real `datasets` library opens offline."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from datasets import ClassLabel, load_dataset
+
+from conftest import REPO
+from warvoices.annotation.schema import load_schema
+from warvoices.corpus.build import build
+from warvoices.corpus.cli import main
+from warvoices.corpus.store import Store
+from warvoices.corpus.texts import TextLoader
+
+SEED = "news-2023-03-13-1e54c59c"
+
+
+@pytest.fixture(scope="module")
+def seed_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build") / "dataset"
+    report = build(Store(), TextLoader(None), out, progress=False)
+    return out, report
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_seed_only_build_loads_with_features(seed_build):
+    out, report = seed_build
+    ds = load_dataset(str(out))
+    assert list(ds) == ["train"]  # validation/test have no labelled article yet; unlabeled needs the archive
+    train = ds["train"]
+    seed_sentences = Store().sentences(SEED)
+    assert train.num_rows == len(seed_sentences) == 29
+    schema = load_schema()
+    for f in schema.choice_fields:
+        assert isinstance(train.features[f.name], ClassLabel)
+        assert train.features[f.name].names == f.label_names
+    assert train.features["source_spans"].feature["text"].dtype == "string"
+    assert report.skipped_articles and len(report.skipped_articles) == 570
+
+
+def test_rows_match_the_text_and_labels(seed_build):
+    out, _ = seed_build
+    train = load_dataset(str(out), split="train")
+    text = (REPO / "corpus" / "texts" / f"{SEED}.txt").read_text(encoding="utf-8")
+    first = train[0]
+    assert first["kind"] == "headline"
+    assert first["text"] == "Ukrainian and Russian losses mount in fierce battle for Bakhmut"
+    for row in train:
+        assert row["text"] in text
+        for span in row["source_spans"]:
+            assert row["text"][span["start"]:span["end"]] == span["text"]
+        assert row["label_method"]["stance"] == "single"
+        assert [a["annotator"] for a in row["annotations"]] == ["ann-a"]
+        assert row["annotations"][0]["stance"] == row["stance"]
+    prig = [r for r in train if r["text"].startswith("“The situation in Bakhmut")]
+    assert len(prig) == 1 and prig[0]["text"].endswith("Prigozhin said in a social media post.")
+    names = train.features["attribution"].names
+    assert names[prig[0]["attribution"]] == "direct"
+    assert train[1]["context_before"] == train[0]["text"] and train[0]["context_before"] == ""
+
+
+def test_task_config_selects_columns(seed_build):
+    out, _ = seed_build
+    stance = load_dataset(str(out), "stance", split="train")
+    assert "stance" in stance.column_names and "event_type" not in stance.column_names
+    assert "annotations" not in stance.column_names
+    assert stance.features["stance"].names == load_schema().field("stance").label_names
+    att = load_dataset(str(out), "attribution", split="train")
+    assert {"attribution", "source_type", "source_spans"} <= set(att.column_names)
+
+
+def test_two_builds_give_identical_files(seed_build, tmp_path):
+    out, _ = seed_build
+    again = tmp_path / "again"
+    build(Store(), TextLoader(None), again, progress=False)
+    assert _digest(out) == _digest(again)
+
+
+def test_cli_build_reports_counts_and_skips(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("WARVOICES_ARCHIVE", raising=False)
+    assert main(["build", "--out", str(tmp_path / "d"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "train" in out and "29" in out
+    assert "skipped 570 registered article(s) without text" in out
+    card = (tmp_path / "d" / "README.md").read_text()
+    assert card.startswith("---\n") and "config_name: stance" in card
+
+
+def test_build_with_archive_fills_unlabeled(archive, tmp_path, repo_store_copy):
+    store = Store(repo_store_copy)
+    if len({s["article_id"] for s in store.sentences()}) < 571:
+        pytest.skip("archive articles are not segmented in this store")
+    out = tmp_path / "full"
+    report = build(store, TextLoader(archive), out, progress=False)
+    assert report.skipped_articles == []
+    ds = load_dataset(str(out))
+    labelled = {sid for sid in store.finals()}
+    unl = ds["unlabeled"]
+    assert unl.num_rows == sum(1 for s in store.sentences() if s["sentence_id"] not in labelled
+                               and s["article_id"] not in {x.rsplit("-s", 1)[0] for x in labelled})
+    assert set(unl.unique("stance")) == {-1}
+    report_json = json.loads((out / "build_report.json").read_text())
+    assert report_json["rows"]["unlabeled"] == unl.num_rows
