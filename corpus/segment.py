@@ -1,0 +1,630 @@
+"""Quote-aware sentence segmentation with stand-off offsets.
+
+`segment(text, layout=..., exclude=...)` cuts an article into annotation units and returns
+their character offsets into the ORIGINAL text (end exclusive, whitespace trimmed); the text
+itself is never changed, so the offsets stay valid against the checksum-verified source.
+
+How a text is cut, in order:
+
+1. Lines are hard boundaries (the archive separates paragraphs by blank lines, and sentencex
+   only sees blank lines as breaks, so it is fed one line at a time). `exclude` ranges
+   (boilerplate) are cut out of the lines first and never produce units.
+2. Speaker labels split a line into speaker turns. The label itself is not part of any unit;
+   it becomes the `speaker_span` of every following unit until the next label. Recognised:
+   White House transcript labels at line start (`THE PRESIDENT:`, `MS. PSAKI:`, `Q`, `Q:`),
+   all-capitals labels after a sentence end, and Kremlin-style mixed-case labels
+   (`President of Russia Vladimir Putin:`), which also occur mid-line after a sentence end
+   because paragraph breaks were collapsed upstream. Mixed-case labels are only believed in a
+   text that reads as a transcript (see `_transcript_mode`), so a lead-in such as
+   "Imagine: ..." or a fact-sheet heading is not mistaken for a speaker.
+3. Each turn is split into sentences by sentencex, then corrected:
+   - no boundary inside a balanced quotation, so a quotation of several sentences and the
+     words attributing it stay one unit; an opening quote that is never closed in its
+     paragraph holds its sentences together until the paragraph end, unless that would glue
+     more than `MAX_UNCLOSED_SENTENCES` sentences (collapsed Kremlin paragraphs can be a whole
+     speech), in which case the plain boundaries stand and the units get "unbalanced_quote";
+   - a short attribution ("... fight.” Prigozhin said.") joins the quotation before it;
+   - a boundary after a closing quote that sentencex missed is added;
+   - "U.S.-U.K."-style initialisms that sentencex cuts are rejoined.
+4. Stage notes (`(Applause.)`, `(Speaks Ukrainian.)`), Kremlin omission marks (`<…>`) and
+   dividers (`* * *`) are not units: they are dropped when they make up a whole unit and
+   trimmed off the edges of a unit.
+5. Kinds: layout "news" makes the first line the headline, a following one-sentence
+   paragraph the standfirst, and later short lines without terminal punctuation subheadings;
+   layout "plain" only marks conservative heading-like lines as subheadings.
+6. Units holding Cyrillic look-alike letters inside Latin-script words get flag "homoglyph".
+
+Everything is a constant number of passes over each line, so time grows linearly with the text.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import sentencex
+
+from .errors import InputError
+
+# Sentence kinds; they are names from the schema vocabulary `sentence_kind`
+# (tests/test_segment.py checks that every kind produced is in it).
+HEADLINE = "headline"
+STANDFIRST = "standfirst"
+SUBHEADING = "subheading"
+BODY = "body"
+
+FLAG_HOMOGLYPH = "homoglyph"
+FLAG_UNBALANCED_QUOTE = "unbalanced_quote"
+
+LAYOUTS = ("plain", "news")
+
+# An unclosed quotation glues at most this many sentences (see module docstring).
+MAX_UNCLOSED_SENTENCES = 6
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One annotation unit: offsets into the original text (end exclusive)."""
+
+    start: int
+    end: int
+    kind: str
+    speaker_span: tuple[int, int] | None
+    flags: tuple[str, ...]
+
+    def text_in(self, text: str) -> str:
+        return text[self.start:self.end]
+
+
+# ---------------------------------------------------------------------------------------------
+# character classes
+
+_TERMINAL = ".!?…"
+_CLOSERS = "\"”»’')]"
+_SENTENCE_END_CHARS = set(".!?…>)]\"”»")
+_OPEN_QUOTES = "“„«"
+_CLOSE_QUOTES = "”»"
+_ALL_DQUOTES = set('"“”„«»')
+
+# A stage note: a parenthetical that starts with a capital letter and ends in a full stop
+# (`(Applause.)`, `(Speaks in Ukrainian. No translation provided.)`), or one of the transcript
+# words that are written without one (`(Inaudible)`, `(Addressing ...)`), or a Kremlin
+# omission mark `<…>`.
+_NOTE_WORDS = (r"Inaudible|Laughter|Laughs|Applause|Cross-?talk|Crosstalk|Pause|Silence|Addressing"
+               r"|Speaks|Points|Referring|Translation|Interpreted|As interpreted|Off[- ]mic|Unintelligible"
+               r"|Break|Music|Video|Audio")
+_NOTE = rf"(?:\((?:[A-Z][^()\n]{{0,120}}[.!?]|(?:{_NOTE_WORDS})\b[^()\n]{{0,80}})\)|<\s*(?:…|\.\.\.)?\s*>)"
+_LEADING_NOTE_RE = re.compile(rf"{_NOTE}\s*")
+_TRAILING_NOTE_RE = re.compile(rf"\s*{_NOTE}$")
+_ONLY_NOTES_RE = re.compile(rf"(?:{_NOTE}\s*)+")
+# A divider line such as Kremlin `* * *`, or a run of dashes/underscores.
+_DIVIDER_RE = re.compile(r"[*•·#=~_\-–—\s]+")
+
+_HAS_LETTER_RE = re.compile(r"[^\W\d_]")
+
+# ---------------------------------------------------------------------------------------------
+# speaker labels
+
+# One word of a label: a short word may end in a full stop (MR., Ms., R., Jr.), longer words
+# may only hold inner full stops (U.S.), so "Thanks." cannot be read as part of a name.
+_LABEL_TOKEN = r"(?:[^\W\d_][\w'’\-]{0,2}\.|[^\W\d_](?:[\w'’\-]|\.(?=\w))*)"
+_LABEL_RE = re.compile(
+    rf"(?P<name>{_LABEL_TOKEN}(?:,?[ ]{_LABEL_TOKEN}){{0,14}})(?P<note>[ ]?\([^()\n]{{1,40}}\))?[ ]?")
+_COLON_RE = re.compile(r":(?=[ \t]+\S)")
+# a sentence end before a label: punctuation and blanks, or a closing bracket right before it
+_SENTENCE_END_RE = re.compile(r"[.!?…\"”»][ \t]+|[)>\]][ \t]*")
+_Q_LABEL_RE = re.compile(r"Q(?::|(?=[ \t]+\S)|$)")
+
+# Lower-case words a mixed-case label may hold (names with particles, media titles).
+_LABEL_CONNECTORS = frozenset("""of the and for de da di du la le von van der den al el bin ibn y
+    newspaper correspondent journalist reporter editor presenter host channel agency television
+    radio magazine""".split())
+# First words that start ordinary sentences, never a speaker's name or title.
+_NON_LABEL_STARTERS = frozenset("""This That These Those It I We You He She They There Here And But
+    So Or Nor As If When While Let Now Then What Why How Where Who Which Our My Your His Her Their
+    Its In On At For To By With From Of A An The Yes No Please Imagine Obviously Thus Therefore
+    Firstly Secondly First Second Third Finally Also Today Yesterday Tomorrow Note See Dear""".split())
+# Single mixed-case words that are speaker roles in a transcript.
+_ROLE_WORDS = frozenset("""Question Remark Answer Reply Response Moderator Interpreter Correspondent
+    Journalist Reporter Participant""".split())
+# Offices that make a line-initial mixed-case label believable on its own.
+_TITLE_WORDS = frozenset("""President Minister Chancellor Premier Secretary Chairman Chairwoman Chair
+    Director Governor Senator Congressman Congresswoman Representative Ambassador Spokesman
+    Spokeswoman Spokesperson King Queen Prince Emperor Commissioner Mayor Deputy Commander
+    Prosecutor Envoy Adviser Advisor Patriarch""".split())
+# All-capitals words that head memoranda, not speeches.
+_NON_SPEAKER_CAPS = frozenset("""SUBJECT TO FOR FROM RE DATE CC BCC NOTE PS MEMORANDUM ATTENTION ATTN
+    FACT SHEET WHEN WHERE WHAT WHO WHY UPDATE BACKGROUND SUMMARY""".split())
+
+
+@dataclass(frozen=True)
+class _Label:
+    start: int        # where the label text begins
+    end: int          # just after the colon (and following blanks are left to trimming)
+    name: tuple[int, int]
+    mixed: bool       # mixed-case (Kremlin style) rather than all capitals / Q
+    key: str          # the name's last two words, to see the same speaker again
+    has_title: bool = False   # names an office (President, Minister, ...)
+
+
+def _label_words(name: str) -> list[str]:
+    return [w for w in re.split(r"[ ,]+", name) if w]
+
+
+def _is_caps(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def _classify_label(name: str, at_line_start: bool) -> str | None:
+    """'caps' / 'mixed' if `name` can be a speaker label, else None."""
+    words = _label_words(name)
+    if not words:
+        return None
+    if all(_is_caps(w) for w in words):
+        letters = sum(c.isalpha() for c in name)
+        if letters < 2 or any(w.rstrip(".") in _NON_SPEAKER_CAPS for w in words[:1]):
+            return None
+        real_words = [w for w in words if w.rstrip(".") not in ("MR", "MS", "MRS", "DR")]
+        if at_line_start or len(real_words) >= 2:
+            return "caps"
+        return None
+    # mixed case: a title and a name, lower-case words only as particles
+    if words[0] in _NON_LABEL_STARTERS or not words[0][0].isupper() or not words[-1][0].isupper():
+        return None
+    capitalised = 0
+    for w in words:
+        if w[0].isupper():
+            capitalised += 1
+        elif w not in _LABEL_CONNECTORS:
+            return None
+    if capitalised >= 2 or (len(words) == 1 and words[0] in _ROLE_WORDS):
+        return "mixed"
+    return None
+
+
+def _after_sentence_end(text: str, lo: int, pos: int) -> bool:
+    """True if `pos` starts a sentence: the line start, or after [.!?…)>"”] and blanks."""
+    i = pos
+    while i > lo and text[i - 1] in " \t":
+        i -= 1
+    return i == lo or text[i - 1] in _SENTENCE_END_CHARS
+
+
+def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
+    """Speaker-label candidates in line text[lo:hi] (before transcript-mode filtering)."""
+    out: list[_Label] = []
+    q = _Q_LABEL_RE.match(text, lo, hi)
+    if q:
+        out.append(_Label(lo, q.end(), (lo, lo + 1), False, "Q"))
+    for colon in _COLON_RE.finditer(text, lo, hi):
+        c = colon.start()
+        if out and c < out[-1].end:
+            continue
+        window_lo = max(lo, c - 160, out[-1].end if out else lo)
+        # candidate starts: the line start and every position after a sentence end, earliest first
+        starts = [window_lo] if window_lo == lo else []
+        for m in _SENTENCE_END_RE.finditer(text, window_lo, c):
+            if m.end() < c:
+                starts.append(m.end())
+        for s in starts:
+            m = _LABEL_RE.fullmatch(text, s, c)
+            if not m:
+                continue
+            name = m.group("name")
+            kind = _classify_label(name, at_line_start=(s == lo))
+            if kind is None or not _after_sentence_end(text, lo, s):
+                continue
+            # the text after a mixed-case label starts a sentence (not "... point: this is")
+            nxt = text[colon.end():hi].lstrip()[:1]
+            if kind == "mixed" and nxt.islower():
+                continue
+            words = _label_words(name)
+            out.append(_Label(s, c + 1, (s, s + len(name)), kind == "mixed", " ".join(words[-2:]),
+                              any(w.rstrip(",") in _TITLE_WORDS for w in words)))
+            break
+    return out
+
+
+def _transcript_mode(labels: Iterable[_Label], line_starts: set[int]) -> bool:
+    """Believe mixed-case labels only in texts that read as transcripts: the same speaker is
+    labelled again after a sentence end inside a line (collapsed Kremlin paragraphs), or a line
+    opens with a label naming an office ("President of Russia Vladimir Putin:"). Title-case
+    headings of fact sheets ("Support for Ukraine: ...") open lines but name no office and do
+    not recur mid-line."""
+    mixed = [lab for lab in labels if lab.mixed and " " in lab.key]
+    counts: dict[str, int] = {}
+    for lab in mixed:
+        counts[lab.key] = counts.get(lab.key, 0) + 1
+    for lab in mixed:
+        if lab.start not in line_starts and counts[lab.key] >= 2:
+            return True
+        if lab.has_title and lab.start in line_starts:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# quotations
+
+
+def _quote_events(text: str, lo: int, hi: int) -> list[tuple[int, str]]:
+    """(position, 'open'|'close'|'?') for every double quote mark in text[lo:hi]."""
+    events = []
+    for i in range(lo, hi):
+        ch = text[i]
+        if ch not in _ALL_DQUOTES:
+            continue
+        if ch in _OPEN_QUOTES:
+            events.append((i, "open"))
+        elif ch in _CLOSE_QUOTES:
+            events.append((i, "close"))
+        else:
+            # ASCII quote (archive texts lost their curly quotes): decide by its neighbours
+            prev = text[i - 1] if i > lo else " "
+            nxt = text[i + 1] if i + 1 < hi else " "
+            can_open = not nxt.isspace()
+            can_close = not prev.isspace()
+            if can_open and not can_close:
+                events.append((i, "open"))
+            elif can_close and not can_open:
+                events.append((i, "close"))
+            elif can_open and can_close:
+                if prev in ":,;([{—–-/":
+                    events.append((i, "open"))
+                elif nxt in ".,;:!?)]…—–":
+                    events.append((i, "close"))
+                else:
+                    events.append((i, "?"))
+            else:
+                events.append((i, "?"))
+    return events
+
+
+def _quote_regions(text: str, lo: int, hi: int) -> tuple[list[tuple[int, int]], list[int]]:
+    """Outermost balanced quotations as (open, close) positions, and the positions of opening
+    quotes never closed in text[lo:hi]. One level of nesting is understood, because archive
+    texts write inner quotations with the same ASCII mark ("a "so-called" plan")."""
+    regions: list[tuple[int, int]] = []
+    unclosed: list[int] = []
+    stack: list[int] = []
+    for pos, kind in _quote_events(text, lo, hi):
+        if kind == "?":
+            kind = "close" if stack else "open"
+        # `..., "she said.`: a mark followed by an attribution ends the quotation however it is
+        # spaced, and ends an outer quotation too when archive texts merged the two marks
+        attributed = stack and _ATTRIBUTION_START_RE.match(text, pos + 1, hi) is not None
+        if attributed and text[pos - 1:pos] in ",.!?…— " and (kind == "close" or text[pos] == '"'):
+            regions.append((stack[0], pos))
+            stack.clear()
+            continue
+        if kind == "open":
+            if len(stack) == 2:
+                # a third level is implausible: the outer quote was never closed
+                unclosed.append(stack.pop(0))
+            stack.append(pos)
+        elif stack:
+            start = stack.pop()
+            if not stack:
+                regions.append((start, pos))
+    unclosed.extend(stack[:1])
+    return regions, unclosed
+
+
+# ---------------------------------------------------------------------------------------------
+# sentence boundaries inside one speaker turn
+
+_ATTRIBUTION_RE = re.compile(
+    r"(?:[A-Z][\w'’\-]*\.?(?:\s+(?:[A-Z][\w'’\-]*\.?|of|the|de|von|van|al|bin))*|He|She|They|We|I|It)"
+    r"\s+(?:(?:also|then|later|again|further|previously|once\s+again)\s+)?"
+    r"(?:said|says|told|tells|added|adds|wrote|writes|stated|states|noted|notes|stressed|stresses"
+    r"|emphasi[sz]ed|emphasi[sz]es|explained|explains|asked|asks|replied|replies|continued"
+    r"|declared|declares|insisted|insists|argued|argues|warned|warns|concluded|tweeted|posted"
+    r"|recalled|recalls|remarked|commented|announced|announces)\b[^.!?\"“”\n]{0,100}[.!?]")
+_ATTRIBUTION_START_RE = re.compile(
+    r"\s*(?:(?:he|she|they|it|we|I)|(?:[A-Z][\w'’.\-]*\s+){1,5})\s*(?:(?:also|then|later|again|further)\s+)?"
+    r"(?:said|says|told|tells|added|adds|wrote|writes|stated|states|noted|notes|stressed|stresses"
+    r"|emphasi[sz]ed|emphasi[sz]es|explained|explains|asked|asks|replied|replies|continued"
+    r"|declared|declares|insisted|insists|argued|argues|warned|warns|concluded|tweeted|posted"
+    r"|recalled|recalls|remarked|commented|announced|announces)\b")
+_CLOSING_QUOTE_END_RE = re.compile(r"[\"”»’]\s*$")
+_MISSED_QUOTE_BOUNDARY_RE = re.compile(r"[.!?…][\"”»](?=\s+[\"“A-Z])")
+# sentencex cuts list numbers ("1.", "(b)", "iv.") off the item they number
+_ENUMERATOR_RE = re.compile(r"(?:\d{1,3}|[a-z]|[ivxlc]{1,6}|[A-Z])[.)]|\((?:\d{1,3}|[a-z]|[ivxlc]{1,6})\)")
+# sentencex cuts "U.S.-U.K." after the second "U."
+_SPLIT_INITIALISM_LEFT_RE = re.compile(r"(?<![\w])[A-Z]\.$")
+_SPLIT_INITIALISM_RIGHT_RE = re.compile(r"[A-Z]\.(?=[\s,;:\-–)\"”’]|$)")
+
+
+def _is_attribution(fragment: str) -> bool:
+    return len(fragment.split()) <= 15 and _ATTRIBUTION_RE.fullmatch(fragment) is not None
+
+
+def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Sentences of text[lo:hi] as (start, end, flags), untrimmed ends allowed."""
+    chunk = text[lo:hi]
+    raw = sentencex.get_sentence_boundaries("en", chunk)
+    cuts = sorted({lo + b["start_index"] for b in raw if 0 < b["start_index"] < len(chunk)})
+    # boundaries sentencex missed after a closing quote ("... ‘fine.’ Ok.” Yes.")
+    for m in _MISSED_QUOTE_BOUNDARY_RE.finditer(text, lo, hi):
+        p = m.end()
+        while p < hi and text[p].isspace():
+            p += 1
+        if p < hi and p not in cuts:
+            bisect.insort(cuts, p)
+    if not cuts:
+        return [(lo, hi, ())]
+
+    regions, unclosed = _quote_regions(text, lo, hi)
+    flagged: list[tuple[int, int]] = []   # stretches whose units get "unbalanced_quote"
+    protected: list[tuple[int, int]] = [(a, b) for a, b in regions]
+    for i, start in enumerate(unclosed):
+        stop = unclosed[i + 1] if i + 1 < len(unclosed) else hi
+        # only the next opening quote, a closed region or the turn end stops an unclosed one
+        nxt_region = next((a for a, _ in regions if a > start), hi)
+        stop = min(stop, nxt_region)
+        inside = bisect.bisect_left(cuts, stop) - bisect.bisect_right(cuts, start)
+        if inside < MAX_UNCLOSED_SENTENCES:
+            protected.append((start, stop))
+        flagged.append((start, stop))
+    protected.sort()
+
+    def inside_quote(p: int) -> bool:
+        j = bisect.bisect_right(protected, (p, hi + 1)) - 1
+        # regions do not overlap much; look back a few for a region still covering p
+        for k in range(j, max(-1, j - 4), -1):
+            a, b = protected[k]
+            if a < p <= b:
+                return True
+        return False
+
+    kept: list[int] = []
+    prev = lo
+    for idx, c in enumerate(cuts):
+        if inside_quote(c):
+            continue
+        nxt = cuts[idx + 1] if idx + 1 < len(cuts) else hi
+        left = text[prev:c].rstrip()
+        right = text[c:nxt].strip()
+        if _SPLIT_INITIALISM_LEFT_RE.search(left) and _SPLIT_INITIALISM_RIGHT_RE.match(right):
+            continue
+        if _ENUMERATOR_RE.fullmatch(text[prev:c].strip()):
+            continue
+        if _CLOSING_QUOTE_END_RE.search(left) and _is_attribution(right):
+            continue
+        kept.append(c)
+        prev = c
+
+    spans = []
+    edges = [lo, *kept, hi]
+    for a, b in zip(edges, edges[1:]):
+        flags = (FLAG_UNBALANCED_QUOTE,) if any(a <= s < b for s, _ in flagged) else ()
+        spans.append((a, b, flags))
+    return spans
+
+
+# ---------------------------------------------------------------------------------------------
+# trimming, notes, headings, homoglyphs
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def _strip_notes(text: str, a: int, b: int) -> tuple[int, int]:
+    """Trim stage notes and omission marks off both ends of text[a:b]; (a, a) if nothing else."""
+    a, b = _trim(text, a, b)
+    if a >= b:
+        return a, a
+    if _ONLY_NOTES_RE.fullmatch(text, a, b) or _DIVIDER_RE.fullmatch(text, a, b):
+        return a, a
+    while True:
+        m = _LEADING_NOTE_RE.match(text, a, b)
+        if not m or m.end() >= b:
+            break
+        a = m.end()
+    while True:
+        m = _TRAILING_NOTE_RE.search(text, a, b)
+        if not m or m.start() <= a:
+            break
+        b = m.start()
+    a, b = _trim(text, a, b)
+    if not _HAS_LETTER_RE.search(text, a, b) and not any(ch.isdigit() for ch in text[a:b]):
+        return a, a
+    return a, b
+
+
+def _ends_open(s: str) -> bool:
+    """No terminal punctuation at the end (footnote asterisks and closing brackets ignored)."""
+    s = s.rstrip(" *†‡")
+    while s and s[-1] in _CLOSERS:
+        s = s[:-1]
+    return bool(s) and s[-1] not in _TERMINAL + ":;,—–-"
+
+
+def _heading_like(s: str, max_words: int, min_words: int) -> bool:
+    words = s.split()
+    if not (min_words <= len(words) <= max_words) or len(s) > 120:
+        return False
+    first = s.lstrip("“\"'‘(")[:1]
+    if not (first.isupper() or first.isdigit()):
+        return False
+    if not _ends_open(s) or re.search(r"[.!?…][\"”’)]?\s", s):
+        return False
+    return words[-1].lower() not in _LABEL_CONNECTORS | {"a", "an", "to", "in", "on", "with", "by", "or"}
+
+
+_CYRILLIC_RE = re.compile(r"[\u0400-\u04FF\u0500-\u052F]")
+_LATIN_LOOKALIKES = frozenset("АВЕКМНОРСТХЅІЈУаеорсухіјѕһԁԛԝӏ")
+_WORD_RE = re.compile(r"[\w\-’']+")
+
+
+def _has_homoglyph(s: str) -> bool:
+    """Cyrillic look-alike letters inside Latin-script words (`Т-34`, `Defenсe`, `а` as the
+    English article); genuine Cyrillic words quoted in English are not flagged."""
+    if not _CYRILLIC_RE.search(s):
+        return False
+    latin_letters = sum(1 for c in s if "a" <= c.lower() <= "z")
+    cyr_letters = len(_CYRILLIC_RE.findall(s))
+    for w in _WORD_RE.findall(s):
+        cyr = _CYRILLIC_RE.findall(w)
+        if not cyr:
+            continue
+        if any("a" <= c.lower() <= "z" for c in w):
+            return True
+        if all(c in _LATIN_LOOKALIKES for c in cyr) and (
+                any(c.isdigit() for c in w) or latin_letters > cyr_letters):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# the public entry point
+
+
+def _check_args(text: str, layout: str, exclude: Sequence) -> list[tuple[int, int]]:
+    if not isinstance(text, str):
+        raise InputError(f"segment() needs the article text as a str, got {type(text).__name__}")
+    if layout not in LAYOUTS:
+        raise InputError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)} "
+                         "(the article record's `layout` field)")
+    ranges = []
+    for r in exclude or ():
+        try:
+            s, e = int(r[0]), int(r[1])
+        except (TypeError, ValueError, IndexError):
+            raise InputError(f"exclude range {r!r} is not a [start, end] pair of integers; fix the "
+                             "article record's `exclude` field") from None
+        if not (0 <= s <= e <= len(text)):
+            raise InputError(f"exclude range [{s}, {e}] does not fit the text ({len(text)} characters); "
+                             "fix the article record's `exclude` field")
+        ranges.append((s, e))
+    ranges.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in ranges:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        elif s < e:
+            merged.append((s, e))
+    return merged
+
+
+def _blocks(text: str, exclude: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """Trimmed non-empty line pieces outside `exclude`, as (start, end, paragraph number)."""
+    out = []
+    para = 0
+    blank = True
+    k = 0
+    pos = 0
+    n = len(text)
+    while pos <= n:
+        nl = text.find("\n", pos)
+        if nl < 0:
+            nl = n
+        a, b = pos, nl
+        pieces = []
+        while k < len(exclude) and exclude[k][1] <= a:
+            k += 1
+        j = k
+        cur = a
+        while j < len(exclude) and exclude[j][0] < b:
+            pieces.append((cur, max(cur, exclude[j][0])))
+            cur = max(cur, exclude[j][1])
+            j += 1
+        pieces.append((cur, b))
+        line_has_text = False
+        for s, e in pieces:
+            s, e = _trim(text, s, e)
+            if s < e:
+                if blank:
+                    para += 1
+                    blank = False
+                out.append((s, e, para))
+                line_has_text = True
+        if not line_has_text and not text[a:b].strip():
+            blank = True
+        pos = nl + 1
+    return out
+
+
+def segment(text: str, *, layout: str = "plain",
+            exclude: Iterable[tuple[int, int]] | Sequence[Sequence[int]] = ()) -> list[Unit]:
+    """Annotation units of `text` in text order (see the module docstring for the rules).
+
+    layout: "news" (headline, standfirst, subheadings) or "plain" (archive texts).
+    exclude: (start, end) ranges that produce no units, e.g. site boilerplate.
+    """
+    ranges = _check_args(text, layout, list(exclude or ()))
+    blocks = _blocks(text, ranges)
+    labels_by_block = [_find_labels(text, s, e) for s, e, _ in blocks]
+    all_labels = [lab for labs in labels_by_block for lab in labs]
+    transcript = _transcript_mode(all_labels, {s for s, _, _ in blocks})
+
+    labels_by_block = [[lab for lab in labs if transcript or not lab.mixed] for labs in labels_by_block]
+    # short unpunctuated lines; a run of them is a list or a signature table, not headings
+    short_line = [not labels_by_block[i] and _heading_like(text[s:e], max_words=14, min_words=1)
+                  for i, (s, e, _) in enumerate(blocks)]
+
+    units: list[Unit] = []
+    speaker: tuple[int, int] | None = None
+    first_para = blocks[0][2] if blocks else 0
+    for bi, (bs, be, para) in enumerate(blocks):
+        labels = labels_by_block[bi]
+        is_last = bi == len(blocks) - 1
+        line = text[bs:be]
+
+        # kinds that take the whole line as one unit
+        whole_kind = None
+        if not labels:
+            if layout == "news" and bi == 0:
+                whole_kind = HEADLINE
+            elif layout == "news" and _heading_like(line, max_words=14, min_words=1) and not is_last:
+                whole_kind = SUBHEADING
+            elif (layout == "plain" and speaker is None and not is_last
+                  and _heading_like(line, max_words=10, min_words=2) and not short_line[bi + 1]
+                  and not (bi > 0 and short_line[bi - 1] and len(text[blocks[bi - 1][0]:blocks[bi - 1][1]].split()) <= 3)):
+                whole_kind = SUBHEADING
+        if whole_kind is not None:
+            a, b = _strip_notes(text, bs, be)
+            if a < b:
+                units.append(Unit(a, b, whole_kind, None, _flags(text, a, b, ())))
+            continue
+
+        # speaker turns of this line
+        turns: list[tuple[int, int, tuple[int, int] | None]] = []
+        cur, cur_speaker = bs, speaker
+        for lab in labels:
+            if lab.start > cur:
+                turns.append((cur, lab.start, cur_speaker))
+            cur, cur_speaker = lab.end, lab.name
+        turns.append((cur, be, cur_speaker))
+        speaker = cur_speaker
+
+        line_units: list[Unit] = []
+        for ts, te, spk in turns:
+            ts, te = _trim(text, ts, te)
+            if ts >= te:
+                continue
+            for a, b, flags in _sentence_spans(text, ts, te):
+                a, b = _strip_notes(text, a, b)
+                if a < b:
+                    line_units.append(Unit(a, b, BODY, spk, _flags(text, a, b, flags)))
+
+        if (layout == "news" and para == first_para + 1 and bi >= 1 and blocks[bi - 1][2] == first_para
+                and len(line_units) == 1 and not labels and not is_last):
+            u = line_units[0]
+            line_units = [Unit(u.start, u.end, STANDFIRST, u.speaker_span, u.flags)]
+        units.extend(line_units)
+    return units
+
+
+def _flags(text: str, a: int, b: int, flags: tuple[str, ...]) -> tuple[str, ...]:
+    out = list(flags)
+    if _has_homoglyph(text[a:b]):
+        out.append(FLAG_HOMOGLYPH)
+    return tuple(sorted(set(out)))
