@@ -114,6 +114,7 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
             report.skipped_articles.append(aid)
             continue
         views = views_for_article(art, by_article[aid], text)
+        title = loader.title(art)
         labelled = any(v.sentence_id in finals for v in views)
         split = art["split"] if labelled else UNLABELED
         if split not in rows:
@@ -136,8 +137,8 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
                 "id": v.sentence_id, "article_id": aid, "sentence_index": v.index, "kind": v.kind,
                 "text": v.text, "context_before": v.context_before, "context_after": v.context_after,
                 "speaker": v.speaker, "flags": list(v.flags), "publisher": art["publisher"],
-                "publisher_type": art["publisher_type"], "date": art.get("date") or "", "url": art.get("url") or "",
-                "title": art.get("title") or "",
+                "publisher_type": art["publisher_type"], "date": art.get("date") or "", "url": loader.url(art),
+                "title": title,
             }
             row.update(_encode(schema, final["labels"] if final else None))
             if span_field:

@@ -8,6 +8,7 @@ is an error, because stored sentence offsets would no longer fit.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -27,6 +28,31 @@ ARCHIVE_PUBLISHERS = {
 # Target shares of the stored splits. Assignment is greedy per publisher type (stratified), in a
 # hash order of article ids, so the same registration order always gives the same splits.
 SPLIT_SHARES = {"train": 0.8, "validation": 0.1, "test": 0.1}
+
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_SHINGLE = 12  # the archive-text guard's run length
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def word_runs(texts) -> set[int]:
+    """Hashes of every run of _SHINGLE words in the texts."""
+    runs: set[int] = set()
+    for text in texts:
+        tw = _words(text)
+        runs.update(hash(" ".join(tw[i:i + _SHINGLE])) for i in range(len(tw) - _SHINGLE + 1))
+    return runs
+
+
+def url_repeats_text(url: str, runs: set[int]) -> bool:
+    """Whether a URL's slug spells out a run of archive words (long White House slugs do). Such
+    URLs are not stored, since archive text never enters the repository; the build reads them
+    from the archive like the text."""
+    words = _words(url)
+    return any(hash(" ".join(words[i:i + _SHINGLE])) in runs for i in range(len(words) - _SHINGLE + 1))
 
 
 def _hash_order(article_id: str) -> str:
@@ -111,6 +137,8 @@ def add_bundled(store: Store, path: Path, *, article_id: str, publisher: str, pu
 def add_archive(store: Store, archive: Path, files: list[str] | None = None) -> tuple[int, int]:
     """Register every record of the archive files (all known files by default)."""
     reader = ArchiveReader(archive)
+    runs = word_runs(rec["text"] for f in sorted(ARCHIVE_PUBLISHERS) if (Path(archive) / f).is_file()
+                     for rec in reader.records(f).values())
     records = []
     for fname in files or sorted(ARCHIVE_PUBLISHERS):
         if fname not in ARCHIVE_PUBLISHERS:
@@ -118,8 +146,11 @@ def add_archive(store: Store, archive: Path, files: list[str] | None = None) -> 
         ptype, publisher = ARCHIVE_PUBLISHERS[fname]
         for rid, rec in reader.records(fname).items():
             records.append({
-                "article_id": rid, "publisher": publisher, "publisher_type": ptype, "url": rec["url"],
-                "date": rec["date"], "title": rec["title"], "license": rec["license"],
+                "article_id": rid, "publisher": publisher, "publisher_type": ptype,
+                "url": None if url_repeats_text(rec["url"], runs) else rec["url"],
+                # no title: long archive titles repeat the article's own words, and archive text
+                # never enters the repository; the build reads the title from the archive
+                "date": rec["date"], "title": None, "license": rec["license"],
                 "sha256": sha256_text(rec["text"]),
                 "text_source": {"archive_file": fname, "archive_id": rid},
                 "exclude": [], "layout": "plain", "split": None,

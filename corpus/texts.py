@@ -83,6 +83,24 @@ class TextLoader:
                 f"or set {ARCHIVE_ENV}")
         return self.archive.record(src["archive_file"], src["archive_id"])["text"]
 
+    def title(self, article: dict) -> str:
+        """The registry's title, else (archive articles) the archive record's title."""
+        if article.get("title"):
+            return article["title"]
+        src = article["text_source"]
+        if "archive_file" in src and self.archive is not None:
+            return self.archive.record(src["archive_file"], src["archive_id"]).get("title") or ""
+        return ""
+
+    def url(self, article: dict) -> str:
+        """The registry's URL, else (slugs that repeat archive text) the archive record's URL."""
+        if article.get("url"):
+            return article["url"]
+        src = article["text_source"]
+        if "archive_file" in src and self.archive is not None:
+            return self.archive.record(src["archive_file"], src["archive_id"]).get("url") or ""
+        return ""
+
     def text(self, article: dict) -> str:
         text = self.raw_text(article)
         got = sha256_text(text)
