@@ -17,8 +17,8 @@ span fields (source_spans), which belong with the choice fields of the same task
 source_type)
   * every annotator marked exactly the same spans → those spans, `single`/`unanimous`
   * else, with a vote and three or more answers, when the task's choice fields were settled:
-    the spans of the annotators whose answers to those fields equal the final labels (the
-    annotators whose labels won), if all of them marked exactly the same spans; method
+    among the annotators whose answers to those fields equal the final labels (the annotators
+    whose labels won), the span set most of them marked exactly (a tie → adjudication); method
     `dawid_skene` if one of those fields was settled by Dawid-Skene, else `majority`. Taking
     the spans from the winners keeps spans and labels coherent (no "indirect" speech with the
     spans of an annotator who said "none").
@@ -211,13 +211,13 @@ def aggregate(batch: Batch, *, vote: str = "none", min_posterior: float = 0.0,
             final = settled.get(sid, {})
             if vote != "none" and len(sets) >= 3 and linked and all(n in final for n in linked):
                 winners = [a for a, ans in per.items() if all(ans.labels[n] == final[n][0] for n in linked)]
-                won = {sets[a] for a in winners}
-                if len(won) == 1:
+                ranked = Counter(sets[a] for a in winners).most_common()
+                if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
                     method = "dawid_skene" if any(final[n][1] == "dawid_skene" for n in linked) else "majority"
-                    span_settled.setdefault(sid, {})[f.name] = (won.pop(), method)
+                    span_settled.setdefault(sid, {})[f.name] = (ranked[0][0], method)
                     continue
                 reason += (f"; the annotators whose {'/'.join(linked)} labels won ({', '.join(sorted(winners))}) "
-                           "disagree on the spans too" if winners else "")
+                           "tie on the spans" if winners else "; no annotator gave the winning labels")
             elif vote != "none" and len(sets) >= 3 and linked:
                 reason += f"; {'/'.join(n for n in linked if n not in final)} is itself in dispute"
             disputes.setdefault(sid, []).append(Dispute(sid, f.name, reason, [
@@ -414,8 +414,8 @@ file (one entry per sentence, with each annotator's answer and annotation id) fo
 Studio adjudication project; --decisions FILE applies the adjudicator's decisions (JSON Lines:
 sentence_id, adjudicator, labels, source_spans, decided_at) and writes those finals too.
 
-Source spans: settled when every annotator marked the same spans; with a vote, taken from the
-annotators whose attribution/source_type labels won when they all agree; else adjudicated."""
+Source spans: settled when every annotator marked the same spans; with a vote, the span set most
+of the annotators whose attribution/source_type labels won marked (ties: adjudication)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

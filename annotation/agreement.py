@@ -690,10 +690,10 @@ def render_heatmap(result: AlphaResult, title: str | None = None) -> bytes:
     fig = Figure(figsize=(size, size * 0.85), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    im = ax.imshow(o, cmap="Blues", vmin=0)
+    peak = float(o.max()) if o.size and o.max() > 0 else 1.0
+    im = ax.imshow(o, cmap="Blues", vmin=0, vmax=peak)
     ax.set_xticks(range(k), result.labels, rotation=45, ha="right")
     ax.set_yticks(range(k), result.labels)
-    peak = o.max() if o.size and o.max() > 0 else 1.0
     for i in range(k):
         for j in range(k):
             ax.text(j, i, f"{o[i, j]:.3g}", ha="center", va="center",
@@ -832,8 +832,13 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         for ch in verdict.failures:
             print(f"  - {ch.describe()}", file=sys.stderr)
-        print("  Discuss the disagreements with the annotators and refine the guidelines before "
-              "aggregating this batch.", file=sys.stderr)
+        if any(ch.value is not None for ch in verdict.failures):
+            print("  Discuss the disagreements with the annotators (see the confusion tables in "
+                  f"{paths['markdown']}) and refine the guidelines before aggregating this batch.", file=sys.stderr)
+        if any(ch.value is None for ch in verdict.failures):
+            print("  An undefined figure cannot show agreement: have a second annotator label the batch "
+                  "(or pass the sentence texts for token F1); to accept it anyway set `undefined: pass` "
+                  "in the config.", file=sys.stderr)
         return 1
     print(f"batch {batch.name!r} passes the agreement thresholds" if verdict.checks
           else "no agreement thresholds configured")
