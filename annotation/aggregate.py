@@ -55,7 +55,8 @@ DEFAULT_DISPUTES = REPO_ROOT / "reports" / "adjudication"
 TIE_EPS = 1e-9  # posteriors closer than this are a tie
 
 __all__ = ["VOTES", "Dispute", "Pending", "Aggregation", "aggregate", "disputes_by_sentence",
-           "apply_adjudications", "StorePlan", "plan_store_update", "add_arguments", "run", "collect_answers"]
+           "apply_adjudications", "StorePlan", "plan_store_update", "Update", "update_store", "read_decisions",
+           "add_arguments", "run", "collect_answers"]
 
 
 @dataclass
@@ -442,33 +443,61 @@ def read_decisions(path: str | Path) -> list[dict]:
     return [rec for _, rec in read_jsonl(path)]
 
 
+@dataclass
+class Update:
+    """What `update_store` did (or, in a dry run, would do)."""
+
+    aggregation: Aggregation
+    plan: StorePlan
+    adjudicated: list[dict]  # finals made from decisions in this call
+    open_entries: list[dict]  # disputes_by_sentence entries still open
+    disputes_path: Path | None
+
+
+def update_store(store, batch: Batch, *, vote: str = "none", min_posterior: float = 0.0,
+                 decisions: Iterable[dict] = (), disputes_path: str | Path | None = None,
+                 dry_run: bool = False, schema: Schema | None = None, now: str | None = None) -> Update:
+    """Aggregate a batch, apply adjudicator decisions, upsert final.jsonl and write the open
+    disputes (a JSON list of `disputes_by_sentence` entries) to `disputes_path`, atomically.
+    For callers without argparse, e.g. the Label Studio adjudication push/pull."""
+    schema = schema or load_schema()
+    agg = aggregate(batch, vote=vote, min_posterior=min_posterior, schema=schema)
+    decided = apply_adjudications(agg, decisions, schema=schema, now=now)
+    plan = plan_store_update(agg, store.finals(), decided)
+    open_sids = {d.sentence_id for d in plan.open}
+    entries = [e for e in disputes_by_sentence(agg) if e["sentence_id"] in open_sids]
+    path = Path(disputes_path) if disputes_path else None
+    if not dry_run:
+        if plan.write:
+            store.upsert_finals(plan.write)
+        if path is not None:
+            atomic_write_text(path, json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
+    return Update(agg, plan, decided, entries, path)
+
+
 def run(args: argparse.Namespace) -> int:
     schema = load_schema()
     store, batch = load_batch(args, schema)
-    agg = aggregate(batch, vote=args.vote, min_posterior=args.min_posterior, schema=schema)
-    decided = apply_adjudications(agg, read_decisions(args.decisions), schema=schema) if args.decisions else []
-    plan = plan_store_update(agg, store.finals(), decided)
     disputes_path = Path(args.disputes) if args.disputes else DEFAULT_DISPUTES / f"{output_name(args)}.disputes.json"
-    open_sids = {d.sentence_id for d in plan.open}
-    open_entries = [e for e in disputes_by_sentence(agg) if e["sentence_id"] in open_sids]
+    decisions = read_decisions(args.decisions) if args.decisions else []
+    up = update_store(store, batch, vote=args.vote, min_posterior=args.min_posterior, decisions=decisions,
+                      disputes_path=disputes_path, dry_run=args.dry_run, schema=schema)
     c = batch.status_counts
     print(f"records: {batch.records} ({', '.join(f'{k} {v}' for k, v in c.items())}), superseded "
           f"{len(batch.superseded)}; sentences: {len(batch.answers)}")
-    for fname, counts in sorted(agg.method_counts().items()):
+    for fname, counts in sorted(up.aggregation.method_counts().items()):
         print(f"{fname:<12} " + ", ".join(f"{m} {n}" for m, n in sorted(counts.items())))
-    print(f"final records: {len(plan.write)} to write ({len(decided)} adjudicated now), "
-          f"{len(plan.kept)} adjudicated earlier kept; sentences in dispute: {len(open_sids)} open, "
-          f"{len(plan.closed)} closed")
-    if plan.stale:
-        print(f"warning: {len(plan.stale)} final record(s) rest on annotations that changed and are now in "
-              f"dispute (e.g. {plan.stale[:3]}); they stay until adjudicated again")
+    n_open = len(up.open_entries)
+    print(f"final records: {len(up.plan.write)} to write ({len(up.adjudicated)} adjudicated now), "
+          f"{len(up.plan.kept)} adjudicated earlier kept; sentences in dispute: {n_open} open, "
+          f"{len(up.plan.closed)} closed")
+    if up.plan.stale:
+        print(f"warning: {len(up.plan.stale)} final record(s) rest on annotations that changed and are now in "
+              f"dispute (e.g. {up.plan.stale[:3]}); they stay until adjudicated again")
     if args.dry_run:
         print("dry run: nothing written")
         return 0
-    if plan.write:
-        store.upsert_finals(plan.write)
-    atomic_write_text(disputes_path, json.dumps(open_entries, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {store.path('final.jsonl')} and {disputes_path}")
-    if open_sids:
-        print(f"{len(open_sids)} sentence(s) need the adjudicator: push {disputes_path} to the adjudication project")
+    if n_open:
+        print(f"{n_open} sentence(s) need the adjudicator: push {disputes_path} to the adjudication project")
     return 0
