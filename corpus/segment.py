@@ -111,7 +111,7 @@ _HAS_LETTER_RE = re.compile(r"[^\W\d_]")
 _LABEL_TOKEN = r"(?:[^\W\d_][\w'’\-]{0,2}\.|[^\W\d_](?:[\w'’\-]|\.(?=\w))*)"
 _LABEL_RE = re.compile(
     rf"(?P<name>{_LABEL_TOKEN}(?:,?[ ]{_LABEL_TOKEN}){{0,14}})(?P<note>[ ]?\([^()\n]{{1,40}}\))?[ ]?")
-_COLON_RE = re.compile(r":(?=[ \t]+\S)")
+_COLON_RE = re.compile(r":(?=[ \t]*[^\s\d])")
 # a sentence end before a label: punctuation and blanks, or a closing bracket right before it
 _SENTENCE_END_RE = re.compile(r"[.!?…\"”»][ \t]+|[)>\]][ \t]*")
 _Q_LABEL_RE = re.compile(r"Q(?::|(?=[ \t]+\S)|$)")
@@ -332,6 +332,7 @@ _CLOSING_QUOTE_END_RE = re.compile(r"[\"”»’]\s*$")
 _MISSED_QUOTE_BOUNDARY_RE = re.compile(r"[.!?…][\"”»](?=\s+[\"“A-Z])")
 # sentencex cuts list numbers ("1.", "(b)", "iv.") off the item they number
 _ENUMERATOR_RE = re.compile(r"(?:\d{1,3}|[a-z]|[ivxlc]{1,6}|[A-Z])[.)]|\((?:\d{1,3}|[a-z]|[ivxlc]{1,6})\)")
+_REF_ABBREV_RE = re.compile(r"(?<![\w.])(?:[Vv]ols?|[Ff]igs?|[Aa]rts?|[Nn]os?|pp?|[Pp]aras?|[Ss]ecs?|[Cc]h|[Rr]es|[Dd]oc|[Rr]ef|[Tt]ab)\.$")
 # sentencex cuts "U.S.-U.K." after the second "U."
 _SPLIT_INITIALISM_LEFT_RE = re.compile(r"(?<![\w])[A-Z]\.$")
 _SPLIT_INITIALISM_RIGHT_RE = re.compile(r"[A-Z]\.(?=[\s,;:\-–)\"”’]|$)")
@@ -390,6 +391,10 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
         if _SPLIT_INITIALISM_LEFT_RE.search(left) and _SPLIT_INITIALISM_RIGHT_RE.match(right):
             continue
         if _ENUMERATOR_RE.fullmatch(text[prev:c].strip()):
+            continue
+        # English sentences do not start in lower case ("$4.5 bn. in 2023"), and a number after
+        # a reference abbreviation belongs to it ("Vol. 2")
+        if left.endswith(".") and (right[:1].islower() or (right[:1].isdigit() and _REF_ABBREV_RE.search(left))):
             continue
         if _CLOSING_QUOTE_END_RE.search(left) and _is_attribution(right):
             continue
@@ -577,6 +582,9 @@ def segment(text: str, *, layout: str = "plain",
         labels = labels_by_block[bi]
         is_last = bi == len(blocks) - 1
         line = text[bs:be]
+        if not labels and _DIVIDER_RE.fullmatch(line):
+            speaker = None   # a divider starts a new section; its first speaker is labelled again
+            continue
 
         # kinds that take the whole line as one unit
         whole_kind = None
