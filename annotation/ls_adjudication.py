@@ -1,0 +1,163 @@
+"""The adjudication project of a batch: disputed sentences in, the adjudicator's decisions out.
+
+`annotate adjudicate` (annotation/aggregate.py) settles what the annotators agree on and lists
+the rest as disputes. Here each disputed sentence becomes one task of the batch's adjudication
+project (`wv <batch> adjudication`), showing the same sentence and context and, as predictions
+to pick from, every annotator's full answer (model_version = the annotator id). The
+adjudicator opens a prediction, corrects it if needed and submits. Pulling turns each submitted
+adjudication into a decision record for `aggregate.apply_adjudications`, which writes the final
+label with method `adjudicated` for each field the decision settles.
+
+The task keeps the ids of the annotations it was made from (data.annotation_ids); a decision
+carries them back, so a decision made on annotations that have since changed is refused.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from warvoices.corpus.errors import Issue, WarVoicesError
+from warvoices.corpus.store import Store, atomic_write_text, dumps
+from warvoices.corpus.texts import TextLoader
+
+from .ls_batch import load_manifest, project_title, save_manifest
+from .ls_client import LSClient
+from .ls_config import render_label_config
+from .ls_pull import ISSUE_NAMES, PullContext, PullError, validate_export
+from .ls_push import batch_tasks
+from .ls_results import to_result
+from .schema import load_schema
+
+ROLE = "adjudication"
+
+
+def adjudication_config() -> str:
+    """The batch's labeling config plus a line naming the fields in dispute."""
+    xml = render_label_config()
+    marker = "<View>\n"
+    head, _, rest = xml.partition(marker)
+    extra = ('  <View style="padding: 0.5em; background: #fff3cd">\n'
+             '    <Header value="In dispute: $disputed" size="5"/>\n'
+             "  </View>\n")
+    return head + marker + extra + rest
+
+
+def decisions_path(store: Store, batch: str) -> Path:
+    return store.root / "batches" / f"{batch}.decisions.jsonl"
+
+
+def push_disputes(client: LSClient, store: Store, loader: TextLoader, batch: str, entries: list[dict]) -> dict:
+    """Put each open dispute (entries of `aggregate.disputes_by_sentence`) into the adjudication
+    project, once; returns {project, new, existing}."""
+    schema = load_schema()
+    manifest = load_manifest(store, batch)
+    if not entries:
+        return {"project": (manifest.get("adjudication") or {}).get("project"), "new": 0, "existing": 0}
+    _, data = batch_tasks(store, loader, manifest["articles"])
+    records = {r["annotation_id"]: r for r in store.annotations()}
+    config = adjudication_config()
+    title = project_title(batch, ROLE)
+    adj = manifest.get("adjudication")
+    proj = client.project(adj["project"]) if adj else None
+    if adj and (proj is None or proj.get("title") != title):
+        raise WarVoicesError(f"batch {batch}: the manifest says the adjudication project is {adj['project']}, but the "
+                             f"server at {client.url} does not have it; is this the server the batch was pushed to?")
+    if proj is None:
+        same = [p for p in client.projects() if p.get("title") == title]
+        proj = client.project(same[0]["id"]) if same else client.create_project(
+            title=title, label_config=config, show_collab_predictions=True, show_skip_button=True,
+            enable_empty_annotation=False, maximum_annotations=1, sampling="Sequential sampling",
+            description=f"WarVoices batch {batch}: adjudication. Each prediction is one annotator's answer; pick "
+                        "one, correct it where needed, submit.")
+        adj = {"project": proj["id"], "title": title, "tasks": {}}
+        manifest["adjudication"] = adj
+        save_manifest(store, manifest)
+    if proj.get("label_config", "").strip() != config.strip():
+        raise WarVoicesError(f"adjudication project {proj['id']} uses another labeling config than the schema gives "
+                             "now; adjudicate this batch with the config it was pushed with")
+    existing: dict[str, dict] = {}
+    for task in client.iter_tasks(proj["id"]):
+        existing[task["data"].get("sentence_id")] = task
+    new_tasks, new_sids = [], []
+    for e in entries:
+        sid = e["sentence_id"]
+        ids = sorted(e["annotation_ids"])
+        if sid in existing:
+            if sorted(existing[sid]["data"].get("annotation_ids") or []) != ids:
+                raise WarVoicesError(
+                    f"sentence {sid} is already in adjudication project {proj['id']} (task {existing[sid]['id']}) with "
+                    "other annotations than it rests on now; delete that task in Label Studio and run again")
+            continue
+        if sid not in data:
+            raise WarVoicesError(f"disputed sentence {sid} is not in batch {batch}")
+        text = data[sid]["text"]
+        predictions = []
+        for aid in ids:
+            rec = records.get(aid)
+            if rec is None:
+                raise WarVoicesError(f"dispute of {sid} names annotation {aid}, which is not in the store")
+            span_field = schema.span_fields[0].name if schema.span_fields else None
+            predictions.append({"model_version": rec["annotator"], "result": to_result(
+                rec.get("labels"), rec.get(span_field) if span_field else None, text, schema,
+                prefix=rec["annotator"])})
+        disputed = ", ".join(sorted(e["disputes"]))
+        new_tasks.append({"data": {**data[sid], "disputed": disputed, "annotation_ids": ids},
+                          "predictions": predictions})
+        new_sids.append(sid)
+    if new_tasks:
+        task_ids = client.import_tasks(proj["id"], new_tasks)
+        adj["tasks"].update(zip(new_sids, task_ids))
+    for sid, task in existing.items():
+        adj["tasks"][sid] = task["id"]
+    save_manifest(store, manifest)
+    return {"project": proj["id"], "new": len(new_tasks), "existing": len(entries) - len(new_tasks)}
+
+
+def pull_decisions(client: LSClient, store: Store, loader: TextLoader, batch: str,
+                   annotators: dict[int, str]) -> tuple[list[dict], dict[str, int]]:
+    """The adjudicator's submitted decisions of the batch (validated like any export)."""
+    from .ls_pull import batch_corpus
+
+    manifest = load_manifest(store, batch)
+    adj = manifest.get("adjudication")
+    if not adj:
+        raise WarVoicesError(f"batch {batch} has no adjudication project yet; run `warvoices annotate adjudicate "
+                             f"--batch {batch}` first (it pushes the disputes)")
+    corpus = batch_corpus(store, loader, manifest)
+    known = {int(v["user_id"]): k for k, v in manifest.get("annotators", {}).items()}
+    known.update(annotators)
+    export = client.export(adj["project"])
+    ctx = PullContext(project=adj["project"], batch=batch, corpus=corpus, annotators=known)
+    records, issues = validate_export(export, ctx)
+    ids_by_task = {t.get("id"): sorted((t.get("data") or {}).get("annotation_ids") or [])
+                   for t in export if isinstance(t, dict)}
+    decisions: dict[str, dict] = {}
+    counts = {"submitted": 0, "skipped": 0, "cancelled": 0}
+    for r in records:
+        counts[r["status"]] += 1
+        if r["status"] != "submitted":
+            continue
+        o = r["origin"]
+        if r["sentence_id"] in decisions:
+            issues.append(Issue("LS006", "error", f"project {o['project']} task {o['task']} annotation {o['annotation']}",
+                                f"{ISSUE_NAMES['LS006']}: a second adjudication of {r['sentence_id']}; keep one"))
+            continue
+        decisions[r["sentence_id"]] = {
+            "sentence_id": r["sentence_id"], "adjudicator": r["annotator"],
+            "labels": {k: v for k, v in r["labels"].items() if v is not None},
+            "source_spans": r["source_spans"], "decided_at": r["created_at"],
+            "annotation_ids": ids_by_task.get(o["task"], []),
+            "origin": {"tool": "label-studio", "project": o["project"], "task": o["task"],
+                       "annotation": o["annotation"], "batch": batch},
+        }
+    if any(i.severity == "error" for i in issues):
+        raise PullError(issues, f"pull of batch {batch}'s adjudication project")
+    out = [decisions[s] for s in sorted(decisions)]
+    atomic_write_text(decisions_path(store, batch), "".join(dumps(d) + "\n" for d in out))
+    return out, counts
+
+
+def read_disputes(path: Path) -> list[dict]:
+    if not Path(path).is_file():
+        return []
+    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,237 @@
+"""A small, explicit client for the parts of the Label Studio REST API that WarVoices uses.
+
+Why not the SDK's generated client: every failure here must become one clear sentence saying
+what to do (server down, wrong token, timeout), never a traceback, and the token must never
+appear in a message. The few endpoints used are plain JSON; httpx is already installed with the
+SDK. The SDK's `LabelInterface` is still used to validate configs and predictions.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+
+from warvoices.corpus.errors import WarVoicesError
+
+from .ls_server import TOKEN_ENV, Paths, ServerState, read_secret
+
+TIMEOUT_ENV = "WARVOICES_LS_TIMEOUT"
+DEFAULT_TIMEOUT = 120.0  # a 10,000-task export takes several seconds; imports of big chunks too
+
+
+class LSError(WarVoicesError):
+    """Label Studio answered with an error."""
+
+
+class LSUnavailable(LSError):
+    """The server cannot be reached (not running, wrong URL)."""
+
+
+class LSAuthError(LSError):
+    """The server rejected the API token."""
+
+
+class LSTimeout(LSError):
+    """The server did not answer in time."""
+
+
+def _timeout() -> float:
+    try:
+        return float(os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT)
+    except ValueError:
+        raise WarVoicesError(f"{TIMEOUT_ENV} must be a number of seconds") from None
+
+
+class LSClient:
+    def __init__(self, url: str, token: str, *, token_source: str = "the token", timeout: float | None = None,
+                 data_dir: Path | None = None):
+        self.url = url.rstrip("/")
+        self.token_source = token_source
+        self.data_dir = data_dir
+        self.timeout = timeout or _timeout()
+        self._http = httpx.Client(base_url=self.url, headers={"Authorization": f"Token {token}"},
+                                  timeout=self.timeout, follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "LSClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- transport -----------------------------------------------------------------------
+    def _hint_start(self) -> str:
+        if self.data_dir:
+            return f"start it with `warvoices annotate server start --data-dir {self.data_dir}`"
+        return "start it with `warvoices annotate server start`"
+
+    def request(self, method: str, path: str, *, retries: int | None = None, **kw) -> httpx.Response:
+        # reads are retried on connection trouble; writes are not (a rerun resumes them safely)
+        if retries is None:
+            retries = 2 if method == "GET" else 0
+        for attempt in range(retries + 1):
+            try:
+                resp = self._http.request(method, path, **kw)
+                break
+            except httpx.ConnectError:
+                if attempt < retries:
+                    time.sleep(0.5 * (attempt + 1))
+                    continue
+                raise LSUnavailable(f"cannot reach Label Studio at {self.url}: is the server running? "
+                                    f"Check with `warvoices annotate server status`, {self._hint_start()}") from None
+            except httpx.TimeoutException:
+                if attempt < retries:
+                    continue
+                raise LSTimeout(f"Label Studio at {self.url} did not answer {method} {path.split('?')[0]} within "
+                                f"{self.timeout:.0f} s; the server may be overloaded. Rerun the command (it resumes "
+                                f"where it stopped) or allow more time with {TIMEOUT_ENV}=SECONDS") from None
+            except httpx.HTTPError as exc:
+                raise LSUnavailable(f"talking to Label Studio at {self.url} failed ({type(exc).__name__}); "
+                                    "check the URL and that the server is running") from None
+        if resp.status_code in (401, 403):
+            raise LSAuthError(f"Label Studio at {self.url} rejected the API token from {self.token_source} "
+                              f"({resp.status_code}); set {TOKEN_ENV} to the admin token of this server or fix the "
+                              "token file (for a data directory WarVoices created: warvoices/admin.token inside it)")
+        if resp.status_code >= 400:
+            raise LSError(f"Label Studio at {self.url} answered {resp.status_code} to {method} {path.split('?')[0]}: "
+                          f"{_detail(resp)}")
+        return resp
+
+    def json(self, method: str, path: str, **kw) -> Any:
+        resp = self.request(method, path, **kw)
+        if not resp.content:
+            return None
+        try:
+            return resp.json()
+        except ValueError:
+            raise LSError(f"Label Studio at {self.url} sent a non-JSON answer to {method} {path}; "
+                          "is this URL really a Label Studio server?") from None
+
+    # -- identity --------------------------------------------------------------------------
+    def whoami(self) -> dict:
+        return self.json("GET", "/api/current-user/whoami")
+
+    def version(self) -> str | None:
+        return (self.json("GET", "/api/version") or {}).get("release")
+
+    def users(self) -> list[dict]:
+        data = self.json("GET", "/api/users/", params={"page_size": 10000})
+        return data["results"] if isinstance(data, dict) and "results" in data else data
+
+    # -- projects --------------------------------------------------------------------------
+    def projects(self) -> list[dict]:
+        out, page = [], 1
+        while True:
+            data = self.json("GET", "/api/projects/", params={"page": page, "page_size": 100,
+                                                              "include": "id,title,description"})
+            out.extend(data["results"])
+            if not data.get("next"):
+                return out
+            page += 1
+
+    def project(self, project_id: int) -> dict | None:
+        try:
+            return self.json("GET", f"/api/projects/{int(project_id)}/")
+        except LSError as exc:
+            if " 404 " in str(exc):
+                return None
+            raise
+
+    def create_project(self, **fields) -> dict:
+        return self.json("POST", "/api/projects/", json=fields)
+
+    def update_project(self, project_id: int, **fields) -> dict:
+        return self.json("PATCH", f"/api/projects/{int(project_id)}/", json=fields)
+
+    def delete_project(self, project_id: int) -> None:
+        self.request("DELETE", f"/api/projects/{int(project_id)}/")
+
+    # -- tasks -----------------------------------------------------------------------------
+    def iter_tasks(self, project_id: int, page_size: int = 1000) -> Iterator[dict]:
+        """Every task of a project (data and ids; annotations not included)."""
+        page = 1
+        seen = 0
+        while True:
+            try:
+                data = self.json("GET", "/api/tasks/", params={"project": int(project_id), "page": page,
+                                                               "page_size": page_size, "fields": "task_only"})
+            except LSError as exc:
+                if " 404 " in str(exc) and page > 1:  # past the last page
+                    return
+                raise
+            tasks = data.get("tasks", []) if isinstance(data, dict) else data
+            yield from tasks
+            seen += len(tasks)
+            total = data.get("total") if isinstance(data, dict) else None
+            if not tasks or (total is not None and seen >= total) or len(tasks) < page_size:
+                return
+            page += 1
+
+    def import_tasks(self, project_id: int, tasks: list[dict]) -> list[int]:
+        """Create tasks (one transaction on the server); returns their ids in input order."""
+        data = self.json("POST", f"/api/projects/{int(project_id)}/import", params={"return_task_ids": "true"},
+                         json=tasks)
+        ids = data.get("task_ids")
+        if ids is None or len(ids) != len(tasks):
+            raise LSError(f"Label Studio imported {data.get('task_count')} of {len(tasks)} tasks into project "
+                          f"{project_id} without returning their ids; rerun the push (it only adds what is missing)")
+        return ids
+
+    def export(self, project_id: int) -> list[dict]:
+        """Every task of the project that has an annotation (skipped ones included), in JSON form."""
+        data = self.json("GET", f"/api/projects/{int(project_id)}/export", params={"exportType": "JSON"})
+        if not isinstance(data, list):
+            raise LSError(f"export of project {project_id} is not a list of tasks; is the server Label Studio 1.23?")
+        return data
+
+    # -- annotations (used by annotators' clients, tests and benchmarks) --------------------
+    def create_annotation(self, task_id: int, result: list[dict], *, lead_time: float | None = None,
+                          was_cancelled: bool = False) -> dict:
+        body: dict[str, Any] = {"result": result, "was_cancelled": was_cancelled}
+        if lead_time is not None:
+            body["lead_time"] = lead_time
+        return self.json("POST", f"/api/tasks/{int(task_id)}/annotations/", json=body)
+
+    def invite_url(self) -> str:
+        return self.json("GET", "/api/invite")["invite_url"]
+
+
+def _detail(resp: httpx.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        text = re.sub(r"<[^>]+>", " ", resp.text)
+        return " ".join(text.split())[:300] or "(empty answer)"
+    if isinstance(body, dict):
+        parts = [str(body.get("detail") or "")]
+        if body.get("validation_errors"):
+            parts.append(str(body["validation_errors"])[:600])
+        return " ".join(p for p in parts if p) or str(body)[:600]
+    return str(body)[:600]
+
+
+def connect(data_dir: Path, url: str | None = None, token_file: Path | None = None,
+            timeout: float | None = None) -> LSClient:
+    """A client for the server of `data_dir` (URL from its state file unless `url` is given).
+
+    The token comes from $WARVOICES_LS_TOKEN, else `token_file`, else the data directory's
+    warvoices/admin.token. It is never printed."""
+    paths = Paths(Path(data_dir).resolve())
+    if url is None:
+        state = ServerState.load(paths)
+        if state is None:
+            raise LSUnavailable(f"no Label Studio server is recorded for data directory {paths.data_dir}; "
+                                "start one with `warvoices annotate server start --data-dir DIR` or pass --url")
+        url = state.url
+    if os.environ.get(TOKEN_ENV):
+        token, source = os.environ[TOKEN_ENV].strip(), f"${TOKEN_ENV}"
+    else:
+        path = Path(token_file) if token_file else paths.token
+        token, source = read_secret(path), f"token file {path}"
+    return LSClient(url, token, token_source=source, timeout=timeout, data_dir=paths.data_dir)

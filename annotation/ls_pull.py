@@ -1,0 +1,374 @@
+"""`warvoices annotate pull`: Label Studio exports → stand-off annotation records, validated first.
+
+`validate_export` is a pure function over one project's JSON export plus the corpus texts: it
+returns the annotation records and every problem found, each an `Issue` with a stable id.
+`pull_batch` exports every project of a batch, validates all of them, and writes only when no
+error was found (one atomic write of annotations.jsonl), so nothing is ever half-written.
+Records are keyed `ls:<project>:<annotation>`, so pulling twice adds nothing twice.
+
+Issue ids (each has a fixture in tests/fixtures/exports/ named after the defect):
+
+  LS000 malformed-export           not the shape of a Label Studio JSON export
+  LS001 unknown-label              a field or label name that is not in annotation/schema.yaml
+  LS002 missing-required-choice    a submitted annotation without a required choice
+  LS003 span-outside-sentence      a span that does not lie inside its sentence
+  LS004 span-text-mismatch         a span whose marked text is not the sentence's text there
+  LS005 task-not-in-corpus         a task whose sentence is not in the corpus batch
+  LS006 duplicate-annotation       one annotator annotated one sentence twice
+  LS007 task-text-changed          the task's sentence text differs from the corpus text
+  LS008 unknown-annotator          completed by a user who is not a registered annotator
+  LS009 wrong-project              an annotator worked in another annotator's project
+  LS010 inconsistent-attribution   (warning) attribution/source type/spans contradict each other
+  LS011 changed-after-pull         an annotation edited in Label Studio after it was pulled
+
+Status: an annotation with `was_cancelled` is `skipped` when nothing was marked and
+`cancelled` when the annotator had started (their partial labels are not kept). Both are
+recorded, not dropped. Span offsets are character (code point) offsets relative to the sentence;
+Label Studio's browser code can give UTF-16 offsets after an emoji (label-studio issue #1347),
+so offsets that match the marked text only as UTF-16 units are converted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from tqdm import tqdm
+
+from warvoices.corpus.errors import Issue, WarVoicesError
+from warvoices.corpus.store import Store
+from warvoices.corpus.texts import TextLoader
+
+from .ls_batch import load_manifest, model_version_string
+from .ls_client import LSClient
+from .ls_config import SENTENCE_TAG
+from .schema import Schema, load_schema
+
+TOOL = "label-studio"
+ISSUE_NAMES = {
+    "LS000": "malformed-export", "LS001": "unknown-label", "LS002": "missing-required-choice",
+    "LS003": "span-outside-sentence", "LS004": "span-text-mismatch", "LS005": "task-not-in-corpus",
+    "LS006": "duplicate-annotation", "LS007": "task-text-changed", "LS008": "unknown-annotator",
+    "LS009": "wrong-project", "LS010": "inconsistent-attribution", "LS011": "changed-after-pull",
+}
+
+
+class PullError(WarVoicesError):
+    """An export failed validation; nothing was written."""
+
+    def __init__(self, issues: list[Issue], what: str):
+        self.issues = issues
+        errors = [i for i in issues if i.severity == "error"]
+        shown = "\n".join(f"  {i}" for i in errors[:30])
+        more = f"\n  … and {len(errors) - 30} more" if len(errors) > 30 else ""
+        super().__init__(f"{what}: {len(errors)} problem(s) in the Label Studio export; nothing was written.\n"
+                         f"{shown}{more}\nFix them in Label Studio (the pointer names project, task and annotation), "
+                         "then pull again.")
+
+
+@dataclass
+class PullContext:
+    """What an export is checked against."""
+
+    project: int
+    batch: str
+    corpus: dict[str, str]  # sentence_id -> sentence text (of the batch's articles)
+    annotators: dict[int, str]  # Label Studio user id -> annotator id
+    project_annotator: str | None = None  # whose project this is (None: any registered annotator)
+    prediction: dict | None = None  # {model, version} shown in this batch, if any
+    stored: dict[str, dict] = field(default_factory=dict)  # annotation_id -> record already in the store
+
+
+def _iso(value) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _utf16_to_codepoints(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Code point offsets for UTF-16 unit offsets into `text`, or None if they split a character."""
+    units = 0
+    pos = {0: 0}
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        pos[units] = i + 1
+    if start in pos and end in pos:
+        return pos[start], pos[end]
+    return None
+
+
+class _Checker:
+    def __init__(self, ctx: PullContext, schema: Schema):
+        self.ctx = ctx
+        self.schema = schema
+        self.issues: list[Issue] = []
+        self.choice = {f.name: f for f in schema.choice_fields}
+        self.spans = {f.name: f for f in schema.span_fields}
+
+    def add(self, id_: str, pointer: str, message: str, severity: str = "error") -> None:
+        self.issues.append(Issue(id_, severity, pointer, f"{ISSUE_NAMES[id_]}: {message}"))
+
+    def where(self, task_id, ann_id=None) -> str:
+        p = f"project {self.ctx.project} task {task_id}"
+        return p + (f" annotation {ann_id}" if ann_id is not None else "")
+
+    def result_to_labels(self, result: list, text: str, ptr: str) -> tuple[dict, list[list[int]], bool]:
+        """(labels, spans, ok) for one annotation's result list."""
+        labels: dict[str, str | None] = {}
+        spans: list[list[int]] = []
+        ok = True
+        for k, region in enumerate(result):
+            rptr = f"{ptr} region {k}"
+            if not isinstance(region, dict) or not isinstance(region.get("value"), dict) \
+                    or not isinstance(region.get("from_name"), str):
+                self.add("LS000", rptr, "a result region needs from_name and a value object")
+                ok = False
+                continue
+            name, value, rtype = region["from_name"], region["value"], region.get("type")
+            if region.get("to_name", SENTENCE_TAG) != SENTENCE_TAG:
+                self.add("LS000", rptr, f"region {name!r} points at {region.get('to_name')!r}, not the sentence")
+                ok = False
+                continue
+            if name in self.choice:
+                f = self.choice[name]
+                choices = value.get("choices")
+                if rtype != "choices" or not isinstance(choices, list) or len(choices) != 1 \
+                        or not isinstance(choices[0], str):
+                    self.add("LS000", rptr, f"{name} must hold exactly one choice, got {choices!r}")
+                    ok = False
+                elif choices[0] not in f.label_names:
+                    self.add("LS001", rptr, f"{name} label {choices[0]!r} is not in the schema "
+                                            f"(allowed: {', '.join(f.label_names)})")
+                    ok = False
+                elif name in labels:
+                    self.add("LS000", rptr, f"{name} is answered twice in one annotation")
+                    ok = False
+                else:
+                    labels[name] = choices[0]
+            elif name in self.spans:
+                f = self.spans[name]
+                got = value.get("labels")
+                start, end, marked = value.get("start"), value.get("end"), value.get("text")
+                if rtype != "labels" or not isinstance(got, list) or not all(isinstance(x, int) and not isinstance(x, bool)
+                                                                            for x in (start, end)):
+                    self.add("LS000", rptr, f"{name} span needs integer start/end and a labels list")
+                    ok = False
+                    continue
+                if got != [f.span_label]:
+                    self.add("LS001", rptr, f"{name} span label {got!r} is not [{f.span_label!r}]")
+                    ok = False
+                    continue
+                if not (0 <= start < end <= len(text)):
+                    fixed = None
+                    if isinstance(marked, str) and len(text.encode("utf-16-le")) // 2 >= end:
+                        fixed = _utf16_to_codepoints(text, start, end)
+                    if fixed is None or text[fixed[0]:fixed[1]] != marked:
+                        self.add("LS003", rptr, f"span [{start}, {end}) lies outside the sentence "
+                                                f"({len(text)} characters)")
+                        ok = False
+                        continue
+                    start, end = fixed
+                if marked is not None and text[start:end] != marked:
+                    fixed = _utf16_to_codepoints(text, start, end) if isinstance(marked, str) else None
+                    if fixed and text[fixed[0]:fixed[1]] == marked:
+                        start, end = fixed
+                    else:
+                        self.add("LS004", rptr, f"span [{start}, {end}) marks {marked!r} but the sentence has "
+                                                f"{text[start:end]!r} there")
+                        ok = False
+                        continue
+                spans.append([start, end])
+            else:
+                self.add("LS001", rptr, f"field {name!r} is not in the schema "
+                                        f"(fields: {', '.join(self.schema.field_names)})")
+                ok = False
+        return labels, [list(s) for s in sorted({tuple(s) for s in spans})], ok
+
+    def consistency(self, labels: dict, spans: list, ptr: str) -> None:
+        attribution, source_type = labels.get("attribution"), labels.get("source_type")
+        if attribution == "none" and (spans or (source_type not in (None, "none"))):
+            self.add("LS010", ptr, "attribution is none, but a source type or source span is given", "warning")
+        if attribution not in (None, "none") and source_type == "none":
+            self.add("LS010", ptr, f"attribution is {attribution}, but source type is none", "warning")
+
+
+def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> tuple[list[dict], list[Issue]]:
+    """Turn one project's JSON export into annotation records; report every problem found.
+
+    Pure: reads nothing but its arguments. Records are returned even when there are errors
+    (callers must not write them then)."""
+    schema = schema or load_schema()
+    ch = _Checker(ctx, schema)
+    records: list[dict] = []
+    if not isinstance(export, list):
+        ch.add("LS000", f"project {ctx.project}", f"an export is a JSON list of tasks, got {type(export).__name__}")
+        return [], ch.issues
+    seen: dict[tuple[str, str], str] = {}
+    for t_index, task in enumerate(export):
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict) or "id" not in task \
+                or not isinstance(task.get("annotations", []), list):
+            ch.add("LS000", f"project {ctx.project} task #{t_index}", "a task needs an id, a data object and an "
+                                                                     "annotations list")
+            continue
+        tid = task["id"]
+        sid = task["data"].get("sentence_id")
+        text = ctx.corpus.get(sid) if isinstance(sid, str) else None
+        if text is None:
+            ch.add("LS005", ch.where(tid), f"sentence {sid!r} is not in the corpus batch {ctx.batch}")
+            continue
+        if task["data"].get("text") != text:
+            ch.add("LS007", ch.where(tid), f"the task shows a different text for {sid} than the corpus has now "
+                                           "(re-segmented or edited?); its offsets cannot be trusted")
+            continue
+        shown_prediction = bool(task.get("predictions"))
+        for ann in task.get("annotations", []):
+            if not isinstance(ann, dict) or "id" not in ann or not isinstance(ann.get("result"), list):
+                ch.add("LS000", ch.where(tid), "an annotation needs an id and a result list")
+                continue
+            aid = ann["id"]
+            ptr = ch.where(tid, aid)
+            user = ann.get("completed_by")
+            if isinstance(user, dict):
+                user = user.get("id")
+            who = ctx.annotators.get(user) if isinstance(user, int) else None
+            if who is None:
+                ch.add("LS008", ptr, f"completed by Label Studio user {user!r}, who is not a registered annotator; "
+                                     "map the account with `warvoices annotate users add NAME --email EMAIL`")
+                continue
+            if ctx.project_annotator and who != ctx.project_annotator:
+                ch.add("LS009", ptr, f"{who} annotated in {ctx.project_annotator}'s project; each annotator works only "
+                                     "in their own project (delete this annotation in Label Studio)")
+                continue
+            created = _iso(ann.get("created_at"))
+            if created is None:
+                ch.add("LS000", ptr, f"created_at {ann.get('created_at')!r} is not an ISO 8601 time")
+                continue
+            key = (sid, who)
+            if key in seen:
+                ch.add("LS006", ptr, f"{who} already annotated {sid} ({seen[key]}); delete one of the two in "
+                                     "Label Studio")
+                continue
+            seen[key] = f"project {ctx.project} annotation {aid}"
+            cancelled = bool(ann.get("was_cancelled"))
+            labels_, spans, ok = ch.result_to_labels(ann["result"], text, ptr)
+            if cancelled:
+                status, labels, spans = ("cancelled" if ann["result"] else "skipped"), None, []
+            else:
+                if not ok:
+                    continue
+                status = "submitted"
+                missing = [f.name for f in schema.choice_fields if f.required and f.name not in labels_]
+                if missing:
+                    ch.add("LS002", ptr, f"required choice(s) {', '.join(missing)} not answered")
+                    continue
+                labels = {f.name: labels_.get(f.name) for f in schema.choice_fields}
+                ch.consistency(labels, spans, ptr)
+            lead = ann.get("lead_time")
+            pred = None
+            shown = ann.get("prediction") if isinstance(ann.get("prediction"), dict) else {}
+            if shown.get("model_version") or shown_prediction:
+                pred = _prediction_provenance(shown.get("model_version"), ctx.prediction)
+            rec = {
+                "annotation_id": f"ls:{ctx.project}:{aid}", "sentence_id": sid, "annotator": who,
+                "created_at": created, "status": status, "labels": labels, "source_spans": spans,
+                "origin": {"tool": TOOL, "project": ctx.project, "task": tid, "annotation": aid, "batch": ctx.batch,
+                           "lead_time": float(lead) if isinstance(lead, (int, float)) else None,
+                           "prediction": pred},
+            }
+            old = ctx.stored.get(rec["annotation_id"])
+            if old is not None and old != rec:
+                ch.add("LS011", ptr, f"changed in Label Studio after it was pulled (stored: {old.get('status')} "
+                                     f"{old.get('labels')}); stored annotations are immutable. Undo the edit in Label "
+                                     "Studio, or annotate the sentence in a new batch")
+                continue
+            records.append(rec)
+    return records, ch.issues
+
+
+def _prediction_provenance(model_version: str | None, batch_prediction: dict | None) -> dict:
+    if batch_prediction and (model_version is None or model_version == model_version_string(batch_prediction)):
+        return {"model": batch_prediction["model"], "version": batch_prediction["version"]}
+    model, _, version = (model_version or "unknown").rpartition("@")
+    return {"model": model or model_version or "unknown", "version": version if model else None}
+
+
+# -- the whole batch -----------------------------------------------------------------------
+@dataclass
+class PullReport:
+    batch: str
+    per_project: dict[str, dict] = field(default_factory=dict)
+    added: int = 0
+    already: int = 0
+    warnings: list[Issue] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"batch {self.batch}:"]
+        for who, p in self.per_project.items():
+            counts = ", ".join(f"{n} {s}" for s, n in sorted(p["status"].items())) or "no annotations yet"
+            lines.append(f"  {who:<12} project {p['project']:>4}: {counts}; {p['unannotated']} task(s) not annotated yet")
+        lines.append(f"annotations.jsonl: {self.added} record(s) added, {self.already} already there")
+        for w in self.warnings[:20]:
+            lines.append(f"  {w}")
+        if len(self.warnings) > 20:
+            lines.append(f"  … and {len(self.warnings) - 20} more warnings")
+        return "\n".join(lines)
+
+
+def batch_corpus(store: Store, loader: TextLoader, manifest: dict) -> dict[str, str]:
+    from warvoices.corpus.textview import sentence_texts
+
+    return sentence_texts(store, loader, manifest["articles"])
+
+
+def pull_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, annotators: dict[int, str],
+               progress: bool = True) -> PullReport:
+    """Export every annotator project of `batch`, validate everything, then write once."""
+    manifest = load_manifest(store, batch)
+    if not manifest["projects"]:
+        raise WarVoicesError(f"batch {batch} has no projects yet; push it first")
+    corpus = batch_corpus(store, loader, manifest)
+    # users recorded at push time count as well (a data directory's users.json may be newer)
+    known = {int(v["user_id"]): k for k, v in manifest.get("annotators", {}).items()}
+    known.update(annotators)
+    stored = {r["annotation_id"]: r for r in store.annotations()}
+    report = PullReport(batch=batch)
+    all_records: list[dict] = []
+    issues: list[Issue] = []
+    for who, entry in tqdm(manifest["projects"].items(), desc="pull", unit="project", disable=not progress):
+        export = client.export(entry["project"])
+        ctx = PullContext(project=entry["project"], batch=batch, corpus=corpus, annotators=known,
+                          project_annotator=who, prediction=manifest.get("prediction"), stored=stored)
+        recs, found = validate_export(export, ctx)
+        in_batch = set(entry["tasks"].values())
+        for task in export:
+            if isinstance(task, dict) and task.get("id") not in in_batch:
+                found.append(Issue("LS005", "error", f"project {entry['project']} task {task.get('id')}",
+                                   f"{ISSUE_NAMES['LS005']}: task is not in batch {batch}'s manifest"))
+        issues.extend(found)
+        all_records.extend(recs)
+        status: dict[str, int] = {}
+        for r in recs:
+            status[r["status"]] = status.get(r["status"], 0) + 1
+        report.per_project[who] = {"project": entry["project"], "status": status,
+                                   "unannotated": len(entry["tasks"]) - len(export)}
+    # one annotator, one sentence, across projects too
+    seen: dict[tuple[str, str], str] = {}
+    for r in all_records:
+        key = (r["sentence_id"], r["annotator"])
+        if key in seen and seen[key] != r["annotation_id"]:
+            o = r["origin"]
+            issues.append(Issue("LS006", "error", f"project {o['project']} task {o['task']} annotation {o['annotation']}",
+                                f"{ISSUE_NAMES['LS006']}: {r['annotator']} also annotated {r['sentence_id']} as "
+                                f"{seen[key]}"))
+        seen[key] = r["annotation_id"]
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        raise PullError(issues, f"pull of batch {batch}")
+    report.warnings = [i for i in issues if i.severity != "error"]
+    report.added, report.already = store.add_annotations(all_records)
+    return report

@@ -1,0 +1,38 @@
+"""Labels and spans ↔ Label Studio `result` lists (the shape of annotations and predictions).
+
+A result holds one region per answered control: `choices` for a choice field, one `labels`
+region per span (offsets into the sentence text, plus the marked text). Used for predictions
+shown to annotators, the adjudication project's per-annotator answers, tests and benchmarks;
+the reverse direction, with full validation, is in ls_pull.
+"""
+from __future__ import annotations
+
+from .ls_config import SENTENCE_TAG
+from .schema import Schema, load_schema
+
+
+def to_result(labels: dict | None, spans: list | None, text: str, schema: Schema | None = None,
+              prefix: str = "r") -> list[dict]:
+    schema = schema or load_schema()
+    labels = labels or {}
+    out: list[dict] = []
+    for f in schema.choice_fields:
+        value = labels.get(f.name)
+        if value is None:
+            continue
+        if value not in f.label_names:
+            raise ValueError(f"unknown {f.name} label {value!r}; allowed: {f.label_names}")
+        out.append({"id": f"{prefix}-{f.name}", "from_name": f.name, "to_name": SENTENCE_TAG, "type": "choices",
+                    "value": {"choices": [value]}})
+    span_fields = schema.span_fields
+    if spans:
+        if not span_fields:
+            raise ValueError("the schema has no span field, but spans were given")
+        sf = span_fields[0]
+        for i, (start, end) in enumerate(spans):
+            if not (0 <= start < end <= len(text)):
+                raise ValueError(f"span [{start}, {end}) is not inside the sentence ({len(text)} characters)")
+            out.append({"id": f"{prefix}-{sf.name}-{i}", "from_name": sf.name, "to_name": SENTENCE_TAG,
+                        "type": "labels", "value": {"start": start, "end": end, "text": text[start:end],
+                                                    "labels": [sf.span_label]}})
+    return out
