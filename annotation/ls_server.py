@@ -415,6 +415,7 @@ def stop(data_dir: Path, timeout: float = 15.0) -> str:
         _reap(pid)
         time.sleep(0.1)
     how = "stopped"
+    _reap(pid)
     if pid_alive(pid):
         _kill_group(pid, signal.SIGKILL)
         how = "killed (it did not stop within {:.0f} s of SIGTERM)".format(timeout)

@@ -1,0 +1,53 @@
+"""The Label Studio labeling config is generated from the schema and never edited by hand."""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from label_studio_sdk.label_interface import LabelInterface
+
+from warvoices.annotation.ls_config import CONFIG_PATH, GENERATE_COMMAND, TASK_VARIABLES, render_label_config
+from warvoices.annotation.schema import load_schema
+
+
+def test_committed_config_matches_the_schema():
+    assert CONFIG_PATH.read_text(encoding="utf-8") == render_label_config(), (
+        f"{CONFIG_PATH} is out of date: run `{GENERATE_COMMAND}`")
+
+
+def test_header_says_it_is_generated_and_by_what():
+    first = render_label_config().splitlines()[0]
+    assert "annotation/schema.yaml" in first and GENERATE_COMMAND in first
+
+
+def test_label_studio_accepts_the_config():
+    li = LabelInterface(render_label_config())
+    li.validate()
+    schema = load_schema()
+    assert sorted(c.name for c in li.controls) == sorted(schema.field_names)
+
+
+def test_every_choice_field_and_label_is_rendered_with_required_flags():
+    root = ET.fromstring(render_label_config())
+    schema = load_schema()
+    choices = {el.get("name"): el for el in root.iter("Choices")}
+    for f in schema.choice_fields:
+        el = choices[f.name]
+        assert [c.get("value") for c in el.iter("Choice")] == f.label_names
+        assert (el.get("required") == "true") == f.required
+        assert el.get("toName") == "text"
+    labels = {el.get("name"): el for el in root.iter("Labels")}
+    for f in schema.span_fields:
+        assert [lab.get("value") for lab in labels[f.name].iter("Label")] == [f.span_label]
+
+
+def test_every_task_variable_is_used_and_nothing_else():
+    used = set(re.findall(r"\$(\w+)", render_label_config()))
+    assert used == set(TASK_VARIABLES)
+
+
+def test_unknown_label_is_caught_by_label_interface():
+    """Label Studio itself stores unknown labels silently; the config lets us catch them."""
+    li = LabelInterface(render_label_config())
+    bad = {"result": [{"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": ["bogus"]}}]}
+    assert li.validate_prediction(bad, return_errors=True)

@@ -1,0 +1,110 @@
+"""Pull validation is a pure function over an export and the corpus texts: no server needed.
+
+Each fixture in tests/fixtures/exports/ is a small export (with invented sentences) named after
+the defect it carries; every issue id of ls_pull has one, and it triggers exactly that id."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from warvoices.annotation.ls_pull import ISSUE_NAMES, PullContext, validate_export
+
+FIXTURES = Path(__file__).parent / "fixtures" / "exports"
+
+
+def load(name: str) -> tuple[list | dict, PullContext]:
+    data = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    ctx = PullContext(project=data["project"], batch=data["batch"], corpus=data["corpus"],
+                      annotators={int(k): v for k, v in data["annotators"].items()},
+                      project_annotator=data["project_annotator"], prediction=data["prediction"],
+                      stored={r["annotation_id"]: r for r in data["stored"]})
+    return data["export"], ctx
+
+
+def test_every_issue_id_has_a_fixture_named_after_its_defect():
+    for issue_id, name in ISSUE_NAMES.items():
+        assert (FIXTURES / f"{name}.json").is_file(), f"{issue_id} has no fixture {name}.json"
+
+
+@pytest.mark.parametrize("issue_id", sorted(ISSUE_NAMES))
+def test_fixture_triggers_exactly_its_issue(issue_id):
+    export, ctx = load(ISSUE_NAMES[issue_id])
+    _, issues = validate_export(export, ctx)
+    assert [i.id for i in issues] == [issue_id], [str(i) for i in issues]
+    issue = issues[0]
+    assert issue.severity == ("warning" if issue_id == "LS010" else "error")
+    assert ISSUE_NAMES[issue_id] in issue.message
+    if issue_id != "LS000":
+        # the pointer names project and task (and the annotation, where there is one)
+        assert issue.pointer.startswith(f"project {ctx.project} task ")
+
+
+def test_clean_export_gives_records_with_provenance():
+    export, ctx = load("clean")
+    records, issues = validate_export(export, ctx)
+    assert issues == []
+    by_status = {r["status"]: r for r in records}
+    assert set(by_status) == {"submitted", "skipped"}
+    sub = by_status["submitted"]
+    text = ctx.corpus[sub["sentence_id"]]
+    assert sub["annotation_id"] == "ls:7:101"
+    assert sub["annotator"] == "ann-a"
+    assert sub["labels"] == {"stance": "neutral", "attribution": "indirect", "source_type": "other_official",
+                             "event_type": "humanitarian"}
+    assert [text[s:e] for s, e in sub["source_spans"]] == ["harbour committee"]
+    assert sub["origin"] == {"tool": "label-studio", "project": 7, "task": 11, "annotation": 101, "batch": "fx",
+                             "lead_time": 12.0, "prediction": {"model": "tfidf-lr", "version": "0.1"}}
+    skipped = by_status["skipped"]
+    assert skipped["labels"] is None and skipped["source_spans"] == []
+    assert skipped["origin"]["prediction"] is None and skipped["origin"]["lead_time"] is None
+    assert skipped["created_at"] == "2024-05-02T10:00:00.000000Z"
+
+
+def test_cancelled_annotation_is_recorded_without_its_partial_labels():
+    export, ctx = load("cancelled")
+    records, issues = validate_export(export, ctx)
+    assert issues == []
+    assert [(r["status"], r["labels"]) for r in records] == [("cancelled", None)]
+
+
+def test_utf16_offsets_after_an_emoji_are_converted_to_code_points():
+    export, ctx = load("utf16-offsets")
+    records, issues = validate_export(export, ctx)
+    assert issues == []
+    (rec,) = records
+    text = ctx.corpus[rec["sentence_id"]]
+    (span,) = rec["source_spans"]
+    assert text[span[0]:span[1]] == "convoy"
+    raw = export[0]["annotations"][0]["result"][-1]["value"]
+    assert span == [raw["start"] - 1, raw["end"] - 1]
+
+
+def test_validation_is_pure_and_repeatable():
+    export, ctx = load("clean")
+    before = json.dumps(export, sort_keys=True)
+    first = validate_export(export, ctx)
+    second = validate_export(export, ctx)
+    assert first == second
+    assert json.dumps(export, sort_keys=True) == before
+
+
+def test_pulled_record_equal_to_stored_is_not_a_change():
+    export, ctx = load("clean")
+    records, _ = validate_export(export, ctx)
+    ctx.stored = {r["annotation_id"]: r for r in records}
+    again, issues = validate_export(export, ctx)
+    assert issues == [] and again == records
+
+
+def test_a_record_is_valid_for_the_store_contract():
+    """Pulled records pass the same checks as directly imported ones (corpus/direct.py)."""
+    from warvoices.corpus.direct import check_record
+
+    export, ctx = load("clean")
+    records, _ = validate_export(export, ctx)
+    lengths = {sid: len(t) for sid, t in ctx.corpus.items()}
+    sub = next(r for r in records if r["status"] == "submitted")
+    checked = check_record(sub, "pulled", lengths)
+    assert checked["labels"] == sub["labels"] and checked["source_spans"] == sub["source_spans"]

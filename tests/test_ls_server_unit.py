@@ -1,0 +1,80 @@
+"""Server helpers that need no Label Studio: ports, socket ownership, secrets, state, errors."""
+from __future__ import annotations
+
+import os
+import socket
+import stat
+
+import pytest
+
+from warvoices.annotation import ls_server
+from warvoices.annotation.ls_server import Paths, ServerError, ServerState
+
+
+def _listener() -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    return s
+
+
+def test_a_port_we_listen_on_is_not_free_and_free_port_is():
+    with _listener() as s:
+        port = s.getsockname()[1]
+        assert not ls_server.port_is_free(port)
+    fresh = ls_server.free_port()
+    assert ls_server.port_is_free(fresh)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="socket ownership is read from /proc (Linux)")
+def test_process_listens_on_tells_our_socket_from_another_port():
+    with _listener() as s:
+        port = s.getsockname()[1]
+        assert ls_server.process_listens_on(os.getpid(), port) is True
+        assert ls_server.process_listens_on(os.getpid(), ls_server.free_port()) is False
+
+
+def test_secrets_are_written_owner_only_and_never_overwritten(tmp_path):
+    paths = Paths(tmp_path)
+    ls_server.ensure_admin_secrets(paths)
+    token = paths.token.read_text()
+    for p in (paths.token, paths.password):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    ls_server.ensure_admin_secrets(paths)
+    assert paths.token.read_text() == token
+    assert len(ls_server.read_secret(paths.token)) == 40
+
+
+def test_missing_token_file_says_what_to_do(tmp_path):
+    with pytest.raises(ServerError, match="WARVOICES_LS_TOKEN"):
+        ls_server.read_secret(tmp_path / "nope.token")
+
+
+def test_state_round_trip(tmp_path):
+    paths = Paths(tmp_path)
+    st = ServerState(url="http://127.0.0.1:9", host="127.0.0.1", port=9, pid=None, data_dir=str(tmp_path),
+                     venv="/v", admin_email="a@b", started_at=None, ls_version="1.23.2")
+    st.save(paths)
+    assert ServerState.load(paths) == st
+
+
+def test_start_without_the_server_venv_says_run_setup(tmp_path):
+    with pytest.raises(ServerError, match="annotate server setup"):
+        ls_server.start(tmp_path / "data", port=0, venv=tmp_path / "no-venv")
+
+
+def test_status_and_stop_without_a_server(tmp_path):
+    up, text = ls_server.status(tmp_path)
+    assert not up and "annotate server start" in text
+    assert "no server" in ls_server.stop(tmp_path)
+
+
+def test_server_env_keeps_secrets_out_of_the_command_line_and_stays_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("USERNAME", "someone-else")  # Label Studio would read a plain USERNAME as its admin
+    paths = Paths(tmp_path)
+    ls_server.ensure_admin_secrets(paths)
+    env = ls_server.server_env(paths, "admin@warvoices.local")
+    assert "USERNAME" not in env
+    assert env["LABEL_STUDIO_USER_TOKEN"] == ls_server.read_secret(paths.token)
+    assert env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] == "true"
+    assert env["LABEL_STUDIO_SENTRY_DSN"] == "" and env["LABEL_STUDIO_COLLECT_ANALYTICS"] == "false"
