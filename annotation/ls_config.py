@@ -15,6 +15,7 @@ from xml.sax.saxutils import quoteattr
 from .schema import Schema, load_schema
 
 CONFIG_PATH = Path(__file__).with_name("label_config.xml")
+LABEL_CONFIG_PATH = CONFIG_PATH  # the name `warvoices generate` (corpus/generate.py) looks for
 GENERATE_COMMAND = "warvoices annotate config"
 
 # name of the object tag the annotator labels; span offsets are relative to its text

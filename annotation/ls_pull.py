@@ -4,7 +4,8 @@
 returns the annotation records and every problem found, each an `Issue` with a stable id.
 `pull_batch` exports every project of a batch, validates all of them, and writes only when no
 error was found (one atomic write of annotations.jsonl), so nothing is ever half-written.
-Records are keyed `ls:<project>:<annotation>`, so pulling twice adds nothing twice.
+Records are keyed `ls:<project>:<annotation>` (plus `:skipped`/`:cancelled` for those), so
+pulling twice adds nothing twice.
 
 Issue ids (each has a fixture in tests/fixtures/exports/ named after the defect):
 
@@ -19,7 +20,7 @@ Issue ids (each has a fixture in tests/fixtures/exports/ named after the defect)
   LS008 unknown-annotator          completed by a user who is not a registered annotator
   LS009 wrong-project              an annotator worked in another annotator's project
   LS010 inconsistent-attribution   (warning) attribution/source type/spans contradict each other
-  LS011 changed-after-pull         an annotation edited in Label Studio after it was pulled
+  LS011 changed-after-pull         an answer edited or withdrawn in Label Studio after it was pulled
 
 Status: an annotation with `was_cancelled` is `skipped` when nothing was marked and
 `cancelled` when the annotator had started (their partial labels are not kept). Both are
@@ -274,13 +275,15 @@ def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> t
             if shown.get("model_version") or shown_prediction:
                 pred = _prediction_provenance(shown.get("model_version"), ctx.prediction)
             rec = {
-                "annotation_id": f"ls:{ctx.project}:{aid}", "sentence_id": sid, "annotator": who,
+                "annotation_id": annotation_id(ctx.project, aid, status), "sentence_id": sid, "annotator": who,
                 "created_at": created, "status": status, "labels": labels, "source_spans": spans,
                 "origin": {"tool": TOOL, "project": ctx.project, "task": tid, "annotation": aid, "batch": ctx.batch,
                            "lead_time": float(lead) if isinstance(lead, (int, float)) else None,
                            "prediction": pred},
             }
-            old = ctx.stored.get(rec["annotation_id"])
+            # a skip later turned into an answer is a new record (its id carries the status); an
+            # answer that was pulled and then edited or withdrawn is a change of stored data
+            old = ctx.stored.get(annotation_id(ctx.project, aid, "submitted"))
             if old is not None and old != rec:
                 ch.add("LS011", ptr, f"changed in Label Studio after it was pulled (stored: {old.get('status')} "
                                      f"{old.get('labels')}); stored annotations are immutable. Undo the edit in Label "
@@ -288,6 +291,13 @@ def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> t
                 continue
             records.append(rec)
     return records, ch.issues
+
+
+def annotation_id(project: int, annotation: int, status: str) -> str:
+    """`ls:<project>:<annotation>` for an answer; skipped/cancelled ones get the status appended,
+    so an annotator who skips a task and answers it later leaves two records, not a conflict."""
+    base = f"ls:{project}:{annotation}"
+    return base if status == "submitted" else f"{base}:{status}"
 
 
 def _prediction_provenance(model_version: str | None, batch_prediction: dict | None) -> dict:

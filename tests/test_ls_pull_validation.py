@@ -57,6 +57,7 @@ def test_clean_export_gives_records_with_provenance():
     assert sub["origin"] == {"tool": "label-studio", "project": 7, "task": 11, "annotation": 101, "batch": "fx",
                              "lead_time": 12.0, "prediction": {"model": "tfidf-lr", "version": "0.1"}}
     skipped = by_status["skipped"]
+    assert skipped["annotation_id"] == "ls:7:102:skipped"
     assert skipped["labels"] is None and skipped["source_spans"] == []
     assert skipped["origin"]["prediction"] is None and skipped["origin"]["lead_time"] is None
     assert skipped["created_at"] == "2024-05-02T10:00:00.000000Z"
@@ -108,3 +109,20 @@ def test_a_record_is_valid_for_the_store_contract():
     sub = next(r for r in records if r["status"] == "submitted")
     checked = check_record(sub, "pulled", lengths)
     assert checked["labels"] == sub["labels"] and checked["source_spans"] == sub["source_spans"]
+
+
+def test_a_skip_answered_later_adds_a_record_but_a_withdrawn_answer_is_a_change():
+    export, ctx = load("clean")
+    first, _ = validate_export(export, ctx)
+    ctx.stored = {r["annotation_id"]: r for r in first}
+    later = json.loads(json.dumps(export))
+    skipped_ann = later[1]["annotations"][0]
+    skipped_ann.update(was_cancelled=False, result=later[0]["annotations"][0]["result"][:4])
+    records, issues = validate_export(later, ctx)
+    assert issues == []
+    assert {r["annotation_id"] for r in records} == {"ls:7:101", "ls:7:102"}  # ls:7:102:skipped stays stored
+
+    withdrawn = json.loads(json.dumps(export))
+    withdrawn[0]["annotations"][0].update(was_cancelled=True)
+    _, issues = validate_export(withdrawn, ctx)
+    assert [i.id for i in issues] == ["LS011"]

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from warvoices.annotation.ls_batch import load_manifest
-from warvoices.annotation.ls_pull import pull_batch
+from warvoices.annotation.ls_pull import annotation_id, pull_batch
 from warvoices.annotation.ls_push import push_batch
 from warvoices.annotation.ls_results import to_result
 from warvoices.annotation.ls_users import add_annotator, annotator_by_user_id, annotator_client, load_users
@@ -57,7 +57,7 @@ def test_pull_returns_exactly_what_was_submitted(server, corpus):
             try:
                 pull_batch(client, corpus.store, loader, "rt", user_map, progress=False)
                 rec = next(r for r in corpus.store.annotations()
-                           if r["annotation_id"] == f"ls:{created['project']}:{created['id']}")
+                           if r["annotation_id"] == annotation_id(created["project"], created["id"], status))
                 assert rec["sentence_id"] == sid and rec["annotator"] == "ann-a" and rec["status"] == status
                 if status == "submitted":
                     assert rec["labels"] == labels
