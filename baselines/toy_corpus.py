@@ -82,25 +82,35 @@ def _fill(template: str, rng: random.Random) -> tuple[str, list[tuple[int, int]]
     return "".join(out), spans
 
 
-def toy_records(seed: int = 0) -> list[dict]:
+# share of labelled sentences whose stance and event type are replaced by another label, so
+# that models are not perfect and selection on validation has something to choose
+NOISE = 0.15
+NOISY_FIELDS = ("stance", "event_type")
+
+
+def toy_records(seed: int = 0, n_articles: dict[str, int] | None = None) -> list[dict]:
     """Simple records (id, article_id, split, text, labels, source_spans) of the toy corpus."""
+    schema = load_schema()
     rng = random.Random(seed)
     records, k = [], 0
-    for split, n_articles in SPLIT_ARTICLES.items():
-        for a in range(n_articles):
+    for split, n in (n_articles or SPLIT_ARTICLES).items():
+        for a in range(n):
             article_id = f"toy-{split[:3]}{a:02d}"
             for i in range(SENTENCES_PER_ARTICLE):
                 # rotate through the templates so each split sees most of them
-                stance, attribution, source_type, event_type, template = TEMPLATES[k % len(TEMPLATES)]
+                *values, template = TEMPLATES[k % len(TEMPLATES)]
+                labels = dict(zip(("stance", "attribution", "source_type", "event_type"), values))
                 k += 1
                 text, spans = _fill(template, rng)
                 labelled = split != "unlabeled"
-                records.append({
-                    "id": f"{article_id}-s{i:04d}", "article_id": article_id, "split": split, "text": text,
-                    "stance": stance if labelled else None, "attribution": attribution if labelled else None,
-                    "source_type": source_type if labelled else None, "event_type": event_type if labelled else None,
-                    "source_spans": [list(s) for s in spans] if labelled else [],
-                })
+                for fname in NOISY_FIELDS:
+                    if rng.random() < NOISE:
+                        others = [n for n in schema.field(fname).label_names if n != labels[fname]]
+                        labels[fname] = rng.choice(others)
+                rec = {"id": f"{article_id}-s{i:04d}", "article_id": article_id, "split": split, "text": text}
+                rec.update({f: (v if labelled else None) for f, v in labels.items()})
+                rec["source_spans"] = [list(s) for s in spans] if labelled else []
+                records.append(rec)
     return records
 
 

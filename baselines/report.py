@@ -1,0 +1,258 @@
+"""The leaderboard: rendered from results/<task>/<model>.json into README.md and datasheet.md
+between `<!-- BEGIN GENERATED: leaderboard -->` and `<!-- END GENERATED: leaderboard -->`,
+plus one confusion-matrix picture per task for its best model (results/figures/).
+
+    render_leaderboard(results_dir=None, link_base=None) -> str    pure: reads results, no writes
+    write_figures(results_dir, figures_dir) -> {task: path}
+    update_documents(results_dir, targets, figures_dir, check=False) -> list of changed targets
+
+Only the text between the markers is replaced; a target without them is an error and nothing
+is written.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+from warvoices.annotation.schema import load_schema
+from warvoices.corpus.errors import WarVoicesError
+from warvoices.corpus.generated import read_block, replace_block
+from warvoices.corpus.store import atomic_write_bytes, atomic_write_text
+
+from .models import MODEL_NAMES
+
+BLOCK = "leaderboard"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def load_results(results_dir: Path) -> list[dict]:
+    """Every results/<task>/<model>.json, checked to come from one gold and one scorer setting."""
+    results_dir = Path(results_dir)
+    schema = load_schema()
+    out = []
+    for task in schema.tasks:
+        for path in sorted((results_dir / task.name).glob("*.json")):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise WarVoicesError(f"{path}: not valid JSON ({exc.msg}); rerun `warvoices baselines run`") from None
+            data["_path"] = str(path)
+            out.append(data)
+    keys = {(r["split"], r["gold_fingerprint"], json.dumps(r["score"]["bootstrap"], sort_keys=True)) for r in out}
+    if len(keys) > 1:
+        listing = "; ".join(f"{r['_path']}: split {r['split']} gold {r['gold_fingerprint']}" for r in out)
+        raise WarVoicesError(f"{results_dir} mixes results from different gold data or scorer settings "
+                             f"({listing}); rerun `warvoices baselines run` for every model")
+    return out
+
+
+def _order(models) -> list[str]:
+    known = [m for m in MODEL_NAMES if m in models]
+    return known + sorted(m for m in models if m not in MODEL_NAMES)
+
+
+def _cell(value, ci) -> str:
+    if value is None:
+        return "n/a"
+    if ci is None:
+        return f"{value:.3f}"
+    return f"{value:.3f} ({ci[0]:.3f}–{ci[1]:.3f})"
+
+
+def _metric_columns(task) -> list[tuple[str, callable]]:
+    """(column title, getter(result) -> (value, ci) or None) for one task, from the schema."""
+    schema = load_schema()
+    cols = []
+    choice = [f for f in task.fields if schema.field(f).kind == "choice"]
+    if len(choice) > 1:
+        def official(r):
+            off = r["score"]["tasks"][task.name]["official"]
+            return (off["value"], off["ci"]) if off else None
+        cols.append((f"official: mean macro-F1 of {', '.join(choice)}", official))
+    for fname in task.fields:
+        if schema.field(fname).kind == "choice":
+            def get(r, f=fname):
+                fr = r["score"]["fields"].get(f)
+                return (fr["macro_f1"], fr["macro_f1_ci"]) if fr else None
+            cols.append((f"{fname} macro-F1", get))
+        else:
+            def tok(r, f=fname):
+                fr = r["score"]["fields"].get(f)
+                return (fr["token_overlap"]["f1"], fr["token_overlap"]["f1_ci"]) if fr else None
+
+            def exact(r, f=fname):
+                fr = r["score"]["fields"].get(f)
+                return (fr["exact"]["f1"], fr["exact"]["f1_ci"]) if fr else None
+            cols.append((f"{fname} token F1", tok))
+            cols.append((f"{fname} exact F1", exact))
+    return cols
+
+
+def _rank_value(r: dict, task) -> float:
+    off = r["score"]["tasks"][task.name]["official"]
+    if off and off["value"] is not None:
+        return off["value"]
+    return float("-inf")
+
+
+def best_models(results: list[dict]) -> dict[str, dict]:
+    """Per task, the result with the highest official value (ties: the earlier model in MODEL_NAMES)."""
+    schema = load_schema()
+    best = {}
+    for task in schema.tasks:
+        rs = [r for r in results if r["task"] == task.name]
+        rs = [r for r in rs if _rank_value(r, task) > float("-inf")]
+        if not rs:
+            continue
+        order = _order({r["model"] for r in rs})
+        rs.sort(key=lambda r: (-_rank_value(r, task), order.index(r["model"])))
+        best[task.name] = rs[0]
+    return best
+
+
+def figure_path(figures_dir: Path, task: str) -> Path:
+    return Path(figures_dir) / f"{task}_confusion.png"
+
+
+def render_leaderboard(results_dir: Path | None = None, link_base: Path | None = None,
+                       figures_dir: Path | None = None) -> str:
+    results_dir = Path(results_dir) if results_dir is not None else REPO / "results"
+    link_base = Path(link_base) if link_base is not None else REPO
+    figures_dir = Path(figures_dir) if figures_dir is not None else results_dir / "figures"
+    results = load_results(results_dir)
+    if not results:
+        return ("No baseline results yet: build the dataset, then run `warvoices baselines run` and "
+                "`warvoices report`.\n")
+    schema = load_schema()
+    first = results[0]
+    rep, b = first["score"], first["score"]["bootstrap"]
+    lines = [
+        f"Scores on the **{first['split']}** split ({rep['n_sentences']} sentences in {rep['n_articles']} "
+        f"articles; gold fingerprint `{first['gold_fingerprint']}`). Each cell: the official metric with its "
+        f"{int(b['confidence'] * 100)}% bootstrap interval over articles ({b['n_resamples']} resamples, "
+        f"seed {b['seed']}). Models train on `train`, choose their settings on `validation` and run on "
+        f"{first['times']['threads']} CPU threads. Times in seconds: *train* = features + fitting the "
+        f"selected setting, *predict* = all {first['split']} sentences. Reproduce a row with "
+        f"`warvoices score --predictions results/predictions/{first['split']}/MODEL.jsonl --task TASK`.",
+        "",
+    ]
+    best = best_models(results)
+    for task in schema.tasks:
+        rs = {r["model"]: r for r in results if r["task"] == task.name}
+        if not rs:
+            continue
+        cols = _metric_columns(task)
+        values = {m: [c[1](rs[m]) for c in cols] for m in rs}
+        top = []
+        for j in range(len(cols)):
+            vals = [v[j][0] for v in values.values() if v[j] and v[j][0] is not None]
+            top.append(max(vals) if vals else None)
+        lines.append(f"**Task `{task.name}`**")
+        lines.append("")
+        lines.append("| model | " + " | ".join(c[0] for c in cols) + " | train s | predict s |")
+        lines.append("|---" * (len(cols) + 3) + "|")
+        for m in _order(rs):
+            cells = []
+            for j, v in enumerate(values[m]):
+                if v is None:
+                    cells.append("—")
+                    continue
+                text = _cell(*v)
+                cells.append(f"**{text}**" if v[0] is not None and v[0] == top[j] and len(rs) > 1 else text)
+            t = rs[m]["times"]
+            lines.append(f"| {m} | " + " | ".join(cells) + f" | {t['train_seconds']:.2f} | {t['predict_seconds']:.2f} |")
+        lines.append("")
+        if task.name in best:
+            fig = figure_path(figures_dir, task.name)
+            rel = Path(os.path.relpath(fig, link_base)).as_posix()
+            lines.append(f"Confusion matrix of the best model, {best[task.name]['model']}: "
+                         f"![{task.name} confusion matrix, {best[task.name]['model']}]({rel})")
+            lines.append("")
+    lines.append("Models:")
+    lines.append("")
+    for m in _order({r["model"] for r in results}):
+        r = next(r for r in results if r["model"] == m)
+        lines.append(f"- `{m}` (version `{r['version']}`): {r['description']}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def confusion_png(result: dict, task_name: str) -> bytes:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    schema = load_schema()
+    fields = [f for f in schema.task(task_name).fields
+              if schema.field(f).kind == "choice" and f in result["score"]["fields"]]
+    sizes = [len(result["score"]["fields"][f]["confusion_matrix"]["labels"]) for f in fields]
+    fig, axes = plt.subplots(1, len(fields), figsize=(sum(0.55 * s + 2.2 for s in sizes), 0.55 * max(sizes) + 2.2),
+                             squeeze=False)
+    for ax, fname in zip(axes[0], fields):
+        cm = result["score"]["fields"][fname]["confusion_matrix"]
+        counts = np.asarray(cm["counts"], dtype=float)
+        rows = counts.sum(axis=1, keepdims=True)
+        share = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
+        ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+        n = len(cm["labels"])
+        ax.set_xticks(range(n), cm["labels"], rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(range(n), cm["labels"], fontsize=8)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("gold")
+        ax.set_title(f"{fname} ({result['model']}), row-normalised", fontsize=9)
+        for i in range(n):
+            for j in range(n):
+                if counts[i, j]:
+                    ax.text(j, i, int(counts[i, j]), ha="center", va="center", fontsize=7,
+                            color="white" if share[i, j] > 0.5 else "black")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    # no timestamp or version in the metadata: the same results give the same bytes
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def write_figures(results_dir: Path, figures_dir: Path | None = None) -> dict[str, Path]:
+    results_dir = Path(results_dir)
+    figures_dir = Path(figures_dir) if figures_dir is not None else results_dir / "figures"
+    out = {}
+    for task, result in best_models(load_results(results_dir)).items():
+        path = figure_path(figures_dir, task)
+        atomic_write_bytes(path, confusion_png(result, task))
+        out[task] = path
+    return out
+
+
+def update_documents(results_dir: Path, targets: list[Path], figures_dir: Path | None = None,
+                     check: bool = False) -> list[str]:
+    """Render the block into every target. check=True: write nothing, return the stale targets."""
+    texts = {}
+    missing = []
+    for t in targets:
+        t = Path(t)
+        if not t.exists():
+            missing.append(f"{t} (no such file)")
+            continue
+        texts[t] = t.read_text(encoding="utf-8")
+        if read_block(texts[t], BLOCK) is None:
+            missing.append(f"{t} (no '<!-- BEGIN GENERATED: {BLOCK} -->' ... '<!-- END GENERATED: {BLOCK} -->' markers)")
+    if missing:
+        raise WarVoicesError("cannot place the leaderboard, nothing was written: " + "; ".join(missing)
+                             + ". Add the two marker lines where the table belongs")
+    changed = []
+    new_texts = {}
+    for t, old in texts.items():
+        block = render_leaderboard(results_dir, link_base=t.resolve().parent, figures_dir=figures_dir)
+        new = replace_block(old, BLOCK, block, t)
+        if new != old:
+            changed.append(str(t))
+            new_texts[t] = new
+    if check:
+        return changed
+    write_figures(results_dir, figures_dir)
+    for t, new in new_texts.items():
+        atomic_write_text(t, new)
+    return changed
