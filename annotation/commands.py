@@ -185,6 +185,8 @@ def cmd_push(args) -> int:
                 print(f"{n}: {what} (password stored in {paths.users})")
         users = load_users(paths)
         info = {"model": args.model, "version": args.model_version} if args.predictions else None
+        if not args.predictions and (args.model or args.model_version):
+            raise WarVoicesError("--model/--model-version describe --predictions FILE; give the file too")
         report = push_batch(client, store, _loader(args), args.batch, _article_ids(args),
                             {n: users[n] for n in names}, prediction_info=info,
                             predictions_path=Path(args.predictions) if args.predictions else None,
@@ -315,9 +317,10 @@ def register(sub) -> None:
     x.add_argument("--articles-file", default=None, metavar="FILE", help="file with one article id per line (# comments)")
     x.add_argument("--annotators", required=True, metavar="A,B", help="annotator ids, e.g. ann-a,ann-b")
     x.add_argument("--predictions", default=None, metavar="FILE",
-                   help="pre-annotations: JSON Lines {sentence_id, labels, source_spans, score?} shown to annotators")
-    x.add_argument("--model", default=None, help="name of the model that made --predictions (recorded as provenance)")
-    x.add_argument("--model-version", default=None, help="its version (recorded as provenance)")
+                   help="pre-annotations shown to annotators: JSON Lines {sentence_id, labels, source_spans?, score?, "
+                        "model?, version?}, e.g. from `warvoices baselines` pre-annotation")
+    x.add_argument("--model", default=None, help="name of the model that made --predictions (default: the file's `model`; recorded as provenance)")
+    x.add_argument("--model-version", default=None, help="its version (default: the file's `version`; recorded as provenance)")
     x.add_argument("--chunk", type=int, default=500, help="tasks per import request (default: %(default)s)")
     _store_args(x)
     _connection_args(x)

@@ -75,18 +75,25 @@ def batch_tasks(store: Store, loader: TextLoader, article_ids: list[str]) -> tup
     return order, data
 
 
-def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = None) -> dict[str, dict]:
-    """Model predictions to show annotators: JSON Lines of {sentence_id, labels, source_spans?, score?}.
+def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = None) -> tuple[dict[str, dict], dict | None]:
+    """Model predictions to show annotators: JSON Lines of {sentence_id, labels, source_spans?, score?,
+    model?, version?} (what `baselines.preannotate.predictions_for_label_studio` writes).
 
     Every line is checked against the schema and the batch (Label Studio itself would accept an
-    unknown label silently); the result is {sentence_id: {"result": [...], "score": s}}."""
+    unknown label silently). Returns ({sentence_id: {"result": [...], "score": s}}, {model, version}
+    named by the lines, or None when they name none)."""
     from label_studio_sdk.label_interface import LabelInterface
 
     schema = schema or load_schema()
     li = LabelInterface(render_label_config(schema))
     out: dict[str, dict] = {}
+    named: set[tuple] = set()
     for lineno, rec in read_jsonl(path):
         where = f"{path}:{lineno}"
+        named.add((rec.get("model"), rec.get("version")))
+        if len(named) > 1:
+            raise InputError(f"{where}: model/version {rec.get('model')!r} {rec.get('version')!r} differs from the lines "
+                             "before; one batch shows one model's predictions")
         sid = rec.get("sentence_id")
         if sid not in texts:
             raise InputError(f"{where}: sentence {sid!r} is not in this batch")
@@ -105,7 +112,8 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
         out[sid] = pred
     if not out:
         raise InputError(f"{path}: no predictions in the file")
-    return out
+    model, version = next(iter(named))
+    return out, ({"model": str(model), "version": str(version)} if model and version else None)
 
 
 def _description(batch: str, who: str, fingerprint: str) -> str:
@@ -183,9 +191,16 @@ def push_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, a
                                  f"gives {fingerprint}; push the changed schema as a new batch")
         manifest["server"] = client.url
     if predictions_path is not None:
-        if prediction_info is None or not prediction_info.get("model") or not prediction_info.get("version"):
-            raise WarVoicesError("--predictions needs --model NAME and --model-version VERSION (recorded as provenance)")
-        predictions = load_predictions(predictions_path, {s: d["text"] for s, d in data.items()}, schema)
+        predictions, named = load_predictions(predictions_path, {s: d["text"] for s, d in data.items()}, schema)
+        given = {k: v for k, v in (prediction_info or {}).items() if v}
+        if named and given and (given.get("model", named["model"]), given.get("version", named["version"])) != \
+                (named["model"], named["version"]):
+            raise WarVoicesError(f"{predictions_path} names model {named['model']} {named['version']}, but "
+                                 f"--model/--model-version say {given.get('model')} {given.get('version')}")
+        prediction_info = {**(named or {}), **given}
+        if not prediction_info.get("model") or not prediction_info.get("version"):
+            raise WarVoicesError("the predictions file names no model: give --model NAME and --model-version VERSION "
+                                 "(recorded as provenance)")
     wanted = None
     if predictions is not None:
         wanted = {"model": prediction_info["model"], "version": prediction_info["version"],

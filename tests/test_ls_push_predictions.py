@@ -1,0 +1,59 @@
+"""Pre-annotation files are checked before anything reaches Label Studio (which would store an
+unknown label silently). Invented sentences; no server needed."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from warvoices.annotation.ls_push import load_predictions
+from warvoices.corpus.errors import InputError
+
+TEXTS = {"inv-s0000": "The ferry operator said the crossing would resume on Friday.",
+         "inv-s0001": "Snow closed the mountain road."}
+LABELS = {"stance": "neutral", "attribution": "indirect", "source_type": "media", "event_type": "economy"}
+
+
+def write(tmp_path, lines):
+    p = tmp_path / "preds.jsonl"
+    p.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    return p
+
+
+def test_baseline_style_file_gives_results_scores_and_the_model(tmp_path):
+    span = [4, 18]  # "ferry operator"
+    path = write(tmp_path, [
+        {"sentence_id": "inv-s0000", "labels": LABELS, "source_spans": [span], "model": "tfidf_lr",
+         "version": "3f9a", "score": 0.61},
+        {"sentence_id": "inv-s0001", "labels": {"event_type": "none"}, "model": "tfidf_lr", "version": "3f9a",
+         "score": None},
+    ])
+    preds, named = load_predictions(path, TEXTS)
+    assert named == {"model": "tfidf_lr", "version": "3f9a"}
+    first = preds["inv-s0000"]
+    assert first["score"] == 0.61
+    choices = {r["from_name"]: r["value"]["choices"][0] for r in first["result"] if r["type"] == "choices"}
+    assert choices == LABELS
+    (region,) = [r for r in first["result"] if r["type"] == "labels"]
+    assert region["value"]["text"] == "ferry operator" and [region["value"]["start"], region["value"]["end"]] == span
+    assert "score" not in preds["inv-s0001"]  # a rule baseline has no score
+    assert [r["from_name"] for r in preds["inv-s0001"]["result"]] == ["event_type"]
+
+
+@pytest.mark.parametrize("line, message", [
+    ({"sentence_id": "inv-s0001", "labels": {"stance": "pro_atlantis"}}, "unknown stance label"),
+    ({"sentence_id": "inv-s9999", "labels": LABELS}, "not in this batch"),
+    ({"sentence_id": "inv-s0001", "labels": LABELS, "source_spans": [[10, 99]]}, "not inside the sentence"),
+])
+def test_bad_lines_name_file_and_line(tmp_path, line, message):
+    path = write(tmp_path, [{"sentence_id": "inv-s0000", "labels": LABELS}, line])
+    with pytest.raises(InputError, match=message) as info:
+        load_predictions(path, TEXTS)
+    assert f"{path}:2" in str(info.value)
+
+
+def test_one_batch_shows_one_model(tmp_path):
+    path = write(tmp_path, [{"sentence_id": "inv-s0000", "labels": LABELS, "model": "a", "version": "1"},
+                            {"sentence_id": "inv-s0001", "labels": LABELS, "model": "b", "version": "1"}])
+    with pytest.raises(InputError, match="one model"):
+        load_predictions(path, TEXTS)
