@@ -63,6 +63,9 @@ class _Prepared:
     def __init__(self, preds: Predictions, gold: Split, schema: Schema, tasks: list[str] | None):
         self.preds, self.gold, self.schema = preds, gold, schema
         where = f"split {gold.name!r} of {gold.data_dir}"
+        if gold.name == "unlabeled":
+            raise WarVoicesError("the unlabeled split has no gold labels and is never scored; "
+                                 "score against --split test (or validation)")
         if len(gold) == 0:
             raise WarVoicesError(
                 f"{where} has no sentences (no {gold.name} articles labelled yet?): nothing to score. "

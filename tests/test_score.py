@@ -126,6 +126,14 @@ def test_partial_fields_are_scored_and_the_task_official_needs_all_of_them(golde
     assert rep["fields"]["attribution"]["macro_f1"] == pytest.approx(0.575)
 
 
+def test_spans_alone_are_scored_on_the_attribution_rows(golden_data):
+    preds = [{"id": r["id"], "source_spans": r["source_spans"]} for r in _records(GOLDEN / "golden_mixed.jsonl")]
+    rep = score_predictions(preds, golden_data, "test", n_resamples=50)
+    assert list(rep["fields"]) == ["source_spans"]
+    assert rep["fields"]["source_spans"]["exact"]["f1"] == pytest.approx(0.5)
+    assert rep["fields"]["source_spans"]["token_overlap"]["f1"] == pytest.approx(18 / 22)
+
+
 # --- bad predictions files: one fixture per defect -------------------------------------------
 
 @pytest.mark.parametrize("fixture, line, phrase", [
@@ -190,6 +198,17 @@ def test_unlabelled_gold_is_not_scored(tmp_path):
     preds = [{"id": r["id"], "stance": r["stance"]} for r in recs[1:]]
     rep = score_predictions(preds, data, "test", n_resamples=20)
     assert rep["fields"]["stance"]["n"] == 5 and rep["fields"]["stance"]["macro_f1"] == 1.0
+
+
+def test_unlabeled_split_is_never_scored(tmp_path):
+    recs = _records(GOLDEN / "gold.jsonl")
+    for r in recs:
+        r.update(split="unlabeled", stance=None, attribution=None, source_type=None, event_type=None,
+                 source_spans=[])
+    data = write_records_dataset(recs, tmp_path / "ds")
+    preds = [{"id": r["id"], "stance": "neutral"} for r in recs]
+    with pytest.raises(WarVoicesError, match="unlabeled split has no gold labels and is never scored"):
+        score_predictions(preds, data, "unlabeled")
 
 
 def test_missing_dataset_and_split_are_clear(tmp_path, golden_data):
