@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from warvoices.corpus.errors import WarVoicesError
+
 from .bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
 from .gold import DEFAULT_DATA
 from .models import MODEL_NAMES
@@ -44,9 +46,7 @@ def _add_uncertainty(p) -> None:
 
 
 def cmd_score(args) -> int:
-    from warvoices.corpus.store import atomic_write_text
-
-    from .score import compare_predictions, format_comparison, format_report, score_predictions
+    from .score import compare_predictions, format_comparison, format_report, score_predictions, write_report
 
     if args.compare:
         result = compare_predictions(args.predictions, args.compare, args.data, args.split, tasks=args.task,
@@ -61,7 +61,7 @@ def cmd_score(args) -> int:
     else:
         print(text)
     if args.out:
-        atomic_write_text(args.out, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        write_report(result, args.out)
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -173,13 +173,12 @@ def cmd_run(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from .gold import load_split
     from .predictions import prediction_line, write_predictions
     from .preannotate import predictions_for_label_studio, train_for_preannotation
-    from .gold import load_split
 
     split = load_split(args.data, args.split)
     if len(split) == 0:
-        from warvoices.corpus.errors import WarVoicesError
         raise WarVoicesError(f"split {args.split!r} of {args.data} has no sentences: nothing to predict")
     model = train_for_preannotation(args.model, args.data, args.task, args.seed, args.embedding_cache)
     preds = predictions_for_label_studio(model, [{"id": i, "text": t} for i, t in zip(split.ids, split.texts)])

@@ -116,6 +116,7 @@ class _Prepared:
         code = {a: k for k, a in enumerate(self.articles)}
         self.article_code = np.array([code.get(a, -1) for a in gold.article_ids], dtype=np.int64)
         self.n_required = int(required.sum())
+        self._metrics: dict[str, dict[str, M.Metric]] = {}
 
     def choice_metric_inputs(self, fname: str):
         f = self.schema.field(fname)
@@ -137,6 +138,11 @@ class _Prepared:
 
     def field_metrics(self, fname: str) -> dict[str, M.Metric]:
         """The metrics that get intervals (and paired tests), keyed by report name."""
+        if fname not in self._metrics:
+            self._metrics[fname] = self._field_metrics(fname)
+        return self._metrics[fname]
+
+    def _field_metrics(self, fname: str) -> dict[str, M.Metric]:
         if fname in self.gold.labels:
             n = len(self.schema.field(fname).label_names)
             _, counts = self.choice_metric_inputs(fname)
@@ -369,6 +375,7 @@ def format_comparison(cmp: dict) -> str:
 
 
 def write_report(report: dict, path: str | Path) -> None:
+    """The report (or comparison) as indented JSON, written atomically."""
     import json
 
     from warvoices.corpus.store import atomic_write_text
