@@ -110,13 +110,17 @@ def register(sub) -> None:
     p = bsub.add_parser(
         "predict", help="train one model and write its predictions for a split (e.g. pre-annotations)",
         description="Train --model (settings chosen on validation) and predict --split, writing the scorer's "
-                    "format plus `model`, `version` and `score` fields: pre-annotations for the next Label "
-                    "Studio batch when --split unlabeled.")
+                    "format plus `model`, `version` and `score` fields, or (--format label-studio) pre-annotations "
+                    "for the next Label Studio batch (`warvoices annotate push --predictions FILE`).")
     _add_common_data(p)
     p.add_argument("--model", required=True, metavar="M", help="one of: " + ", ".join(MODEL_NAMES))
     p.add_argument("--split", default="unlabeled", help="split to predict (default unlabeled)")
     p.add_argument("--task", action="append", metavar="T", help="only this schema task (repeatable)")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.jsonl", help="predictions file to write")
+    p.add_argument("--format", choices=("scorer", "label-studio"), default="scorer",
+                   help="scorer: {id, <field>: label, ..., model, version, score} lines that `warvoices score` reads "
+                        "(default); label-studio: {sentence_id, labels: {...}, source_spans?, model, version, score} "
+                        "lines for `warvoices annotate push --predictions`")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     p.add_argument("--embedding-cache", type=Path, metavar="DIR", help="embedding cache directory")
     p.set_defaults(func=cmd_predict)
@@ -182,11 +186,15 @@ def cmd_predict(args) -> int:
         raise WarVoicesError(f"split {args.split!r} of {args.data} has no sentences: nothing to predict")
     model = train_for_preannotation(args.model, args.data, args.task, args.seed, args.embedding_cache)
     preds = predictions_for_label_studio(model, [{"id": i, "text": t} for i, t in zip(split.ids, split.texts)])
-    span_names = {f.name for f in split.schema.span_fields}
-    records = [prediction_line(p["sentence_id"], p["labels"], {k: v for k, v in p.items() if k in span_names},
-                               model=p["model"], version=p["version"], score=p["score"]) for p in preds]
-    n = write_predictions(args.out, records)
-    print(f"wrote {n} predictions of {model.name} (version {model.version}) for split {args.split} to {args.out}")
+    if args.format == "label-studio":
+        n = write_predictions(args.out, preds, key="sentence_id")
+    else:
+        span_names = {f.name for f in split.schema.span_fields}
+        records = [prediction_line(p["sentence_id"], p["labels"], {k: v for k, v in p.items() if k in span_names},
+                                   model=p["model"], version=p["version"], score=p["score"]) for p in preds]
+        n = write_predictions(args.out, records)
+    print(f"wrote {n} {args.format} predictions of {model.name} (version {model.version}) for split "
+          f"{args.split} to {args.out}")
     return 0
 
 

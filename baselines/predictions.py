@@ -175,9 +175,9 @@ def prediction_line(sid: str, labels: dict[str, str], spans: dict[str, list] | N
     return rec
 
 
-def write_predictions(path: str | Path, records: Iterable[dict]) -> int:
-    """Write records (sorted by id, keys sorted) atomically: same predictions, same bytes."""
-    records = sorted(records, key=lambda r: r["id"])
+def write_predictions(path: str | Path, records: Iterable[dict], key: str = "id") -> int:
+    """Write records (sorted by `key`, keys sorted) atomically: same predictions, same bytes."""
+    records = sorted(records, key=lambda r: r[key])
     text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
                    for r in records)
     atomic_write_text(Path(path), text)

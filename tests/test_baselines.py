@@ -284,6 +284,23 @@ def test_baselines_predict_cli_writes_scorer_format(toy, results, tmp_path, caps
     assert len(unl.read_text().splitlines()) == len(load_split(toy, "unlabeled"))
 
 
+def test_label_studio_format_is_accepted_by_the_push_loader(toy, tmp_path, capsys):
+    """The pre-annotation file goes through annotate push's own loader and Label Studio's validator."""
+    from warvoices.annotation.ls_push import load_predictions
+    from warvoices.corpus.cli import main
+
+    out = tmp_path / "ls.jsonl"
+    assert main(["baselines", "predict", "--model", "rules", "--data", str(toy), "--out", str(out),
+                 "--format", "label-studio"]) == 0
+    unl = load_split(toy, "unlabeled")
+    preds, provenance = load_predictions(out, dict(zip(unl.ids, unl.texts)))
+    assert set(preds) == set(unl.ids)
+    first = json.loads(out.read_text().splitlines()[0])
+    assert set(first) == {"sentence_id", "labels", "source_spans", "model", "version", "score"}
+    assert provenance == {"model": "rules", "version": first["version"]}
+    assert any(r["result"] for r in preds.values())
+
+
 def test_baselines_run_and_list_cli(toy, tmp_path, capsys):
     from warvoices.corpus.cli import main
 
