@@ -13,6 +13,7 @@ split gets no file and no entry in the card; the command and the card say which 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -155,9 +156,9 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
     return rows, report
 
 
-def card_yaml(nonempty: list[str]) -> dict:
+def card_yaml(files_by_split: dict[str, str]) -> dict:
     schema = load_schema()
-    files = [{"split": s, "path": f"data/{s}.parquet"} for s in nonempty]
+    files = [{"split": s, "path": path} for s, path in files_by_split.items()]
     configs = [{"config_name": "default", "default": True, "data_files": files}]
     for task in schema.tasks:
         configs.append({"config_name": task.name, "data_files": files, "columns": task_columns(task.name)})
@@ -170,9 +171,8 @@ def card_yaml(nonempty: list[str]) -> dict:
     }
 
 
-def render_card(report: BuildReport, schema_version: int) -> str:
-    nonempty = [s for s, n in report.rows.items() if n]
-    front = yaml.safe_dump(card_yaml(nonempty), sort_keys=False, allow_unicode=True)
+def render_card(report: BuildReport, schema_version: int, files_by_split: dict[str, str]) -> str:
+    front = yaml.safe_dump(card_yaml(files_by_split), sort_keys=False, allow_unicode=True)
     counts = "\n".join(f"| {s} | {report.articles.get(s, 0)} | {n} |" for s, n in report.rows.items())
     empty = [s for s, n in report.rows.items() if n == 0]
     body = CARD_TEMPLATE.read_text(encoding="utf-8").format(
@@ -196,10 +196,17 @@ def write_dataset_dir(rows: dict[str, list[dict]], report: BuildReport, out: Pat
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         (tmp / "data").mkdir()
+        files: dict[str, str] = {}
         for split, split_rows in rows.items():
             if split_rows:
-                Dataset.from_list(split_rows, features=features).to_parquet(str(tmp / "data" / f"{split}.parquet"))
-        (tmp / "README.md").write_text(render_card(report, schema.version), encoding="utf-8")
+                part = tmp / "data" / f"{split}.parquet"
+                Dataset.from_list(split_rows, features=features).to_parquet(str(part))
+                # datasets caches a local folder by file names, not contents: a content-hashed
+                # name makes a rebuilt split a new file, so load_dataset never serves stale rows
+                digest = hashlib.sha256(part.read_bytes()).hexdigest()[:16]
+                part.rename(part.with_name(f"{split}-{digest}.parquet"))
+                files[split] = f"data/{split}-{digest}.parquet"
+        (tmp / "README.md").write_text(render_card(report, schema.version, files), encoding="utf-8")
         (tmp / "build_report.json").write_text(json.dumps({
             "rows": report.rows, "articles": report.articles, "skipped_articles": len(report.skipped_articles),
             "pending_sentences": report.pending_sentences, "label_counts": report.label_counts,

@@ -108,3 +108,16 @@ def test_build_with_archive_fills_unlabeled(archive, tmp_path, repo_store_copy):
     assert set(unl.unique("stance")) == {-1}
     report_json = json.loads((out / "build_report.json").read_text())
     assert report_json["rows"]["unlabeled"] == unl.num_rows
+
+
+def test_rebuild_in_place_is_not_served_stale_from_the_cache(tmp_path, repo_store_copy):
+    # datasets caches local folders by file name; a rebuilt split must still load fresh rows
+    out = tmp_path / "ds"
+    build(Store(), TextLoader(None), out, progress=False)
+    assert load_dataset(str(out), split="train").num_rows == 29
+    store = Store(repo_store_copy)
+    finals = store.finals()
+    keep = sorted(finals)[:5]
+    store.write_finals([finals[k] for k in keep])
+    build(store, TextLoader(None), out, progress=False)
+    assert load_dataset(str(out), split="train").num_rows == 5
