@@ -6,9 +6,12 @@ sentence. `annotations` carries every annotator's raw labels beside the final on
 """
 from __future__ import annotations
 
-from datasets import ClassLabel, Features, List, Value
+from typing import TYPE_CHECKING
 
 from warvoices.annotation.schema import Schema, load_schema
+
+if TYPE_CHECKING:
+    from datasets import Features, List
 
 NO_LABEL = -1
 
@@ -20,10 +23,14 @@ META_COLUMNS = [
 
 
 def span_feature() -> List:
+    from datasets import List, Value  # imported here: `import datasets` costs about a second
+
     return List({"start": Value("int32"), "end": Value("int32"), "text": Value("string")})
 
 
 def label_features(schema: Schema) -> dict:
+    from datasets import ClassLabel
+
     out = {}
     for f in schema.fields:
         if f.kind == "choice":
@@ -36,6 +43,8 @@ def label_features(schema: Schema) -> dict:
 
 
 def dataset_features(schema: Schema | None = None) -> Features:
+    from datasets import Features, List, Value
+
     schema = schema or load_schema()
     feats = {
         "id": Value("string"),

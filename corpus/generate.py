@@ -35,6 +35,9 @@ def artifacts() -> list[Artifact]:
         Artifact(REPO / "datasheet.md", "corpus-stats", _lazy("warvoices.corpus.stats", "render_corpus_stats")),
         Artifact(REPO / "datasheet.md", "label-distribution", _lazy("warvoices.corpus.stats", "render_label_distribution")),
         Artifact(REPO / "README.md", "corpus-stats", _lazy("warvoices.corpus.stats", "render_corpus_stats")),
+        # the leaderboard reads committed result files; `warvoices report` also draws its figures
+        Artifact(REPO / "README.md", "leaderboard", _lazy("warvoices.baselines.report", "render_leaderboard")),
+        Artifact(REPO / "datasheet.md", "leaderboard", _lazy("warvoices.baselines.report", "render_leaderboard")),
     ]
     # the Label Studio config is a whole generated file
     try:
