@@ -26,9 +26,10 @@ How a text is cut, in order:
    - a short attribution ("... fight.” Prigozhin said.") joins the quotation before it;
    - a boundary after a closing quote that sentencex missed is added;
    - "U.S.-U.K."-style initialisms that sentencex cuts are rejoined.
-4. Stage notes (`(Applause.)`, `(Speaks Ukrainian.)`), Kremlin omission marks (`<…>`) and
-   dividers (`* * *`) are not units: they are dropped when they make up a whole unit and
-   trimmed off the edges of a unit.
+4. Stage notes (`(Applause.)`, `(Speaks Ukrainian.)`), Kremlin omission marks (`<…>`),
+   bracketed citations (`[Tweet, 10/19/23]`) and dividers (`* * *`) are not units: they are
+   dropped when they make up a whole unit and trimmed off the edges of a unit (a citation only
+   after a finished sentence). A divider or a subheading ends the current speaker's turn.
 5. Kinds: layout "news" makes the first line the headline, a following one-sentence
    paragraph the standfirst, and later short lines without terminal punctuation subheadings;
    layout "plain" only marks conservative heading-like lines as subheadings.
@@ -95,9 +96,13 @@ _NOTE_WORDS = (r"Inaudible|Laughter|Laughs|Applause|Cross-?talk|Crosstalk|Pause|
                r"|Speaks|Points|Referring|Translation|Interpreted|As interpreted|Off[- ]mic|Unintelligible"
                r"|Break|Music|Video|Audio")
 _NOTE = rf"(?:\((?:[A-Z][^()\n]{{0,120}}[.!?]|(?:{_NOTE_WORDS})\b[^()\n]{{0,80}})\)|<\s*(?:…|\.\.\.)?\s*>)"
+# A bracketed source citation after a finished sentence ("… ideals.” [Article, 10/19/23]") or
+# carrying a date, or a bracket standing alone; brackets inside a sentence are editorial insertions and stay.
+_BRACKET = r"\[[^\[\]\n]{1,80}\]"
 _LEADING_NOTE_RE = re.compile(rf"{_NOTE}\s*")
-_TRAILING_NOTE_RE = re.compile(rf"\s*{_NOTE}$")
-_ONLY_NOTES_RE = re.compile(rf"(?:{_NOTE}\s*)+")
+_DATED_BRACKET = r"\[[^\[\]\n]{0,60}\d{1,2}/\w{1,2}/\d{2,4}\]"
+_TRAILING_NOTE_RE = re.compile(rf"\s*{_NOTE}$|(?<=[.!?…\"”’)])\s*{_BRACKET}$|\s{_DATED_BRACKET}$")
+_ONLY_NOTES_RE = re.compile(rf"(?:(?:{_NOTE}|{_BRACKET})\s*)+")
 # A divider line such as Kremlin `* * *`, or a run of dashes/underscores.
 _DIVIDER_RE = re.compile(r"[*•·#=~_\-–—\s]+")
 
@@ -192,6 +197,23 @@ def _after_sentence_end(text: str, lo: int, pos: int) -> bool:
     return i == lo or text[i - 1] in _SENTENCE_END_CHARS
 
 
+_NEXT_CHAR_RE = re.compile(r"[ \t]*(\S)")
+
+
+def _may_end_label(text: str, lo: int, colon: int) -> bool:
+    """Cheap test before the label search: a label ends in a capitalised word or a bracketed
+    note ("Scholz(retranslated):"), so "the following point:" is skipped at once."""
+    i = colon
+    if i > lo and text[i - 1] == " ":
+        i -= 1
+    if i > lo and text[i - 1] == ")":
+        return True
+    j = i
+    while j > lo and i - j < 40 and (text[j - 1].isalnum() or text[j - 1] in "'’.-"):
+        j -= 1
+    return j < i and text[j].isupper()
+
+
 def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
     """Speaker-label candidates in line text[lo:hi] (before transcript-mode filtering)."""
     out: list[_Label] = []
@@ -201,6 +223,8 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
     for colon in _COLON_RE.finditer(text, lo, hi):
         c = colon.start()
         if out and c < out[-1].end:
+            continue
+        if not _may_end_label(text, lo, c):
             continue
         window_lo = max(lo, c - 160, out[-1].end if out else lo)
         # candidate starts: the line start and every position after a sentence end, earliest first
@@ -217,8 +241,8 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
             if kind is None or not _after_sentence_end(text, lo, s):
                 continue
             # the text after a mixed-case label starts a sentence (not "... point: this is")
-            nxt = text[colon.end():hi].lstrip()[:1]
-            if kind == "mixed" and nxt.islower():
+            nxt = _NEXT_CHAR_RE.match(text, colon.end(), hi)
+            if kind == "mixed" and nxt and nxt.group(1).islower():
                 continue
             words = _label_words(name)
             out.append(_Label(s, c + 1, (s, s + len(name)), kind == "mixed", " ".join(words[-2:]),
@@ -346,25 +370,27 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
     """Sentences of text[lo:hi] as (start, end, flags), untrimmed ends allowed."""
     chunk = text[lo:hi]
     raw = sentencex.get_sentence_boundaries("en", chunk)
-    cuts = sorted({lo + b["start_index"] for b in raw if 0 < b["start_index"] < len(chunk)})
+    cut_set = {lo + b["start_index"] for b in raw if 0 < b["start_index"] < len(chunk)}
     # boundaries sentencex missed after a closing quote ("... ‘fine.’ Ok.” Yes.")
     for m in _MISSED_QUOTE_BOUNDARY_RE.finditer(text, lo, hi):
         p = m.end()
         while p < hi and text[p].isspace():
             p += 1
-        if p < hi and p not in cuts:
-            bisect.insort(cuts, p)
+        if p < hi:
+            cut_set.add(p)
+    cuts = sorted(cut_set)
     if not cuts:
         return [(lo, hi, ())]
 
     regions, unclosed = _quote_regions(text, lo, hi)
     flagged: list[tuple[int, int]] = []   # stretches whose units get "unbalanced_quote"
     protected: list[tuple[int, int]] = [(a, b) for a, b in regions]
+    region_starts = [a for a, _ in regions]
     for i, start in enumerate(unclosed):
         stop = unclosed[i + 1] if i + 1 < len(unclosed) else hi
         # only the next opening quote, a closed region or the turn end stops an unclosed one
-        nxt_region = next((a for a, _ in regions if a > start), hi)
-        stop = min(stop, nxt_region)
+        j = bisect.bisect_right(region_starts, start)
+        stop = min(stop, region_starts[j] if j < len(region_starts) else hi)
         inside = bisect.bisect_left(cuts, stop) - bisect.bisect_right(cuts, start)
         if inside < MAX_UNCLOSED_SENTENCES:
             protected.append((start, stop))
@@ -403,8 +429,10 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
 
     spans = []
     edges = [lo, *kept, hi]
+    flag_at = sorted(s for s, _ in flagged)
     for a, b in zip(edges, edges[1:]):
-        flags = (FLAG_UNBALANCED_QUOTE,) if any(a <= s < b for s, _ in flagged) else ()
+        j = bisect.bisect_left(flag_at, a)
+        flags = (FLAG_UNBALANCED_QUOTE,) if j < len(flag_at) and flag_at[j] < b else ()
         spans.append((a, b, flags))
     return spans
 
@@ -462,6 +490,17 @@ def _heading_like(s: str, max_words: int, min_words: int) -> bool:
     if not _ends_open(s) or re.search(r"[.!?…][\"”’)]?\s", s):
         return False
     return words[-1].lower() not in _LABEL_CONNECTORS | {"a", "an", "to", "in", "on", "with", "by", "or"}
+
+
+def _title_case(s: str) -> bool:
+    """Three or more words, every one capitalised except particles: a section heading even
+    inside a transcript ("Foreign Policy Voices and Leading Organizations"), unlike an
+    utterance such as "Thank you all"."""
+    words = [w for w in s.split() if w not in ("*", "–", "—", "-", "&")]
+    if len(words) < 3:
+        return False
+    return all(w[0].isupper() or w[0].isdigit() or w in _LABEL_CONNECTORS | {"a", "an", "to", "in", "on", "with", "by", "or", "at"}
+               for w in words)
 
 
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04FF\u0500-\u052F]")
@@ -593,11 +632,14 @@ def segment(text: str, *, layout: str = "plain",
                 whole_kind = HEADLINE
             elif layout == "news" and _heading_like(line, max_words=14, min_words=1) and not is_last:
                 whole_kind = SUBHEADING
-            elif (layout == "plain" and speaker is None and not is_last
+            elif (layout == "plain" and not is_last
+                  and (speaker is None or _title_case(line))
                   and _heading_like(line, max_words=10, min_words=2) and not short_line[bi + 1]
                   and not (bi > 0 and short_line[bi - 1] and len(text[blocks[bi - 1][0]:blocks[bi - 1][1]].split()) <= 3)):
                 whole_kind = SUBHEADING
         if whole_kind is not None:
+            if whole_kind == SUBHEADING:
+                speaker = None   # a new section: its speaker, if any, is labelled again
             a, b = _strip_notes(text, bs, be)
             if a < b:
                 units.append(Unit(a, b, whole_kind, None, _flags(text, a, b, ())))

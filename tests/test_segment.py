@@ -81,7 +81,7 @@ def check_invariants(text: str, units: list[Unit], exclude=()) -> None:
 def test_gold_files_are_present():
     names = {p.name.removesuffix(".gold.jsonl") for p in GOLD_FILES}
     assert {"seed_news-2023-03-13-1e54c59c", "abbreviations", "quotes", "whitehouse_transcript",
-            "kremlin_transcript", "headings_homoglyphs", "news_layout"} <= names
+            "kremlin_transcript", "headings_homoglyphs", "news_layout", "reactions"} <= names
 
 
 @pytest.mark.parametrize("path", GOLD_FILES, ids=lambda p: p.name.removesuffix(".gold.jsonl"))
