@@ -621,6 +621,10 @@ def segment(text: str, *, layout: str = "plain",
         labels = labels_by_block[bi]
         is_last = bi == len(blocks) - 1
         line = text[bs:be]
+        # news: the paragraph right after the headline, alone in its paragraph, with body after it
+        standfirst_slot = (layout == "news" and bi == 1 and para == first_para + 1
+                           and blocks[0][2] == first_para and not is_last and blocks[2][2] != para
+                           and not labels)
         if not labels and _DIVIDER_RE.fullmatch(line):
             speaker = None   # a divider starts a new section; its first speaker is labelled again
             continue
@@ -630,6 +634,8 @@ def segment(text: str, *, layout: str = "plain",
         if not labels:
             if layout == "news" and bi == 0:
                 whole_kind = HEADLINE
+            elif layout == "news" and standfirst_slot and _heading_like(line, max_words=40, min_words=1):
+                whole_kind = STANDFIRST   # a standfirst written without a full stop
             elif layout == "news" and _heading_like(line, max_words=14, min_words=1) and not is_last:
                 whole_kind = SUBHEADING
             elif (layout == "plain" and not is_last
@@ -665,8 +671,7 @@ def segment(text: str, *, layout: str = "plain",
                 if a < b:
                     line_units.append(Unit(a, b, BODY, spk, _flags(text, a, b, flags)))
 
-        if (layout == "news" and para == first_para + 1 and bi >= 1 and blocks[bi - 1][2] == first_para
-                and len(line_units) == 1 and not labels and not is_last):
+        if standfirst_slot and len(line_units) == 1:
             u = line_units[0]
             line_units = [Unit(u.start, u.end, STANDFIRST, u.speaker_span, u.flags)]
         units.extend(line_units)

@@ -298,3 +298,18 @@ def test_whole_archive_segments_cleanly():
             counts[path.name] += len(units)
     print("units per archive file:", dict(counts))
     assert records >= 1 and all(counts.values())
+
+
+def test_kind_names_come_from_the_schema_vocabulary():
+    from warvoices.corpus import segment as seg
+    assert {seg.HEADLINE, seg.STANDFIRST, seg.SUBHEADING, seg.BODY} == KINDS
+
+
+def test_news_standfirst_without_full_stop_is_still_the_standfirst():
+    text = "Headline here\n\nFighting goes on as talks stall\n\nThe first body sentence.\n\nMore body."
+    assert [u.kind for u in segment(text, layout="news")] == ["headline", "standfirst", "body", "body"]
+
+
+def test_news_standfirst_must_be_alone_in_its_paragraph():
+    text = "Headline here\n\nOne line of the lede.\nA second line of the same paragraph.\n\nMore body."
+    assert [u.kind for u in segment(text, layout="news")] == ["headline", "body", "body", "body"]
