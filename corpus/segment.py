@@ -23,6 +23,9 @@ How a text is cut, in order:
      paragraph holds its sentences together until the paragraph end, unless that would glue
      more than `MAX_UNCLOSED_SENTENCES` sentences (collapsed Kremlin paragraphs can be a whole
      speech), in which case the plain boundaries stand and the units get "unbalanced_quote";
+     likewise a closed quotation of `MAX_QUOTED_SENTENCES` or more sentences and at least
+     `MIN_LONG_QUOTE_CHARS` characters (a quoted letter) is cut into its sentences, flagged
+     "long_quote";
    - a short attribution ("... fight.” Prigozhin said.") joins the quotation before it;
    - a boundary after a closing quote that sentencex missed is added;
    - "U.S.-U.K."-style initialisms that sentencex cuts are rejoined.
@@ -57,11 +60,15 @@ BODY = "body"
 
 FLAG_HOMOGLYPH = "homoglyph"
 FLAG_UNBALANCED_QUOTE = "unbalanced_quote"
+FLAG_LONG_QUOTE = "long_quote"
 
 LAYOUTS = ("plain", "news")
 
 # An unclosed quotation glues at most this many sentences (see module docstring).
 MAX_UNCLOSED_SENTENCES = 6
+# a closed quotation of this many sentences or more is split into its sentences (see _sentence_spans)
+MAX_QUOTED_SENTENCES = 6
+MIN_LONG_QUOTE_CHARS = 500  # and only when it is this long: abbreviations inflate sentence counts
 
 
 @dataclass(frozen=True)
@@ -378,13 +385,25 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
             p += 1
         if p < hi:
             cut_set.add(p)
-    cuts = sorted(cut_set)
-    if not cuts:
-        return [(lo, hi, ())]
-
     regions, unclosed = _quote_regions(text, lo, hi)
+    if not cut_set and not regions:
+        return [(lo, hi, ())]
     flagged: list[tuple[int, int]] = []   # stretches whose units get "unbalanced_quote"
-    protected: list[tuple[int, int]] = [(a, b) for a, b in regions]
+    long_quotes: list[tuple[int, int]] = []  # stretches whose units get "long_quote"
+    # a balanced quotation stays one unit with its attribution, unless it quotes a whole
+    # document (a letter, a message of many sentences): then its sentences become units of their
+    # own, flagged, and the guidelines' rule for a quotation spread over units applies
+    protected: list[tuple[int, int]] = []
+    for a, b in regions:
+        # sentencex itself rarely cuts inside quotes, so count the quotation's own sentences
+        inner = sentencex.get_sentence_boundaries("en", text[a + 1:b])
+        inner_cuts = [a + 1 + x["start_index"] for x in inner if 0 < x["start_index"] < b - a - 1]
+        if len(inner_cuts) + 1 < MAX_QUOTED_SENTENCES or b - a < MIN_LONG_QUOTE_CHARS:
+            protected.append((a, b))
+        else:
+            long_quotes.append((a, b))
+            cut_set.update(inner_cuts)
+    cuts = sorted(cut_set)
     region_starts = [a for a, _ in regions]
     for i, start in enumerate(unclosed):
         stop = unclosed[i + 1] if i + 1 < len(unclosed) else hi
@@ -433,6 +452,8 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
     for a, b in zip(edges, edges[1:]):
         j = bisect.bisect_left(flag_at, a)
         flags = (FLAG_UNBALANCED_QUOTE,) if j < len(flag_at) and flag_at[j] < b else ()
+        if any(qa < b and a < qb for qa, qb in long_quotes):
+            flags += (FLAG_LONG_QUOTE,)
         spans.append((a, b, flags))
     return spans
 

@@ -22,13 +22,13 @@ from conftest import archive_dir
 from warvoices.annotation.schema import load_schema
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.segment import (
-    FLAG_HOMOGLYPH, FLAG_UNBALANCED_QUOTE, LAYOUTS, MAX_UNCLOSED_SENTENCES, Unit, segment,
+    FLAG_HOMOGLYPH, FLAG_LONG_QUOTE, FLAG_UNBALANCED_QUOTE, LAYOUTS, MAX_UNCLOSED_SENTENCES, Unit, segment,
 )
 
 GOLD = Path(__file__).resolve().parent / "gold"
 GOLD_FILES = sorted(GOLD.glob("*.gold.jsonl"))
 KINDS = set(load_schema().vocabulary("sentence_kind"))
-KNOWN_FLAGS = {FLAG_HOMOGLYPH, FLAG_UNBALANCED_QUOTE}
+KNOWN_FLAGS = {FLAG_HOMOGLYPH, FLAG_UNBALANCED_QUOTE, FLAG_LONG_QUOTE}
 
 
 def load_gold(path: Path) -> tuple[str, str, list[tuple[int, int]], list[dict]]:
@@ -313,3 +313,17 @@ def test_news_standfirst_without_full_stop_is_still_the_standfirst():
 def test_news_standfirst_must_be_alone_in_its_paragraph():
     text = "Headline here\n\nOne line of the lede.\nA second line of the same paragraph.\n\nMore body."
     assert [u.kind for u in segment(text, layout="news")] == ["headline", "body", "body", "body"]
+
+
+def test_a_quoted_letter_is_cut_into_its_sentences():
+    # invented: a whole message quoted in one quotation would make an unreadable unit
+    body = " ".join(f"Sentence number {i} of the greeting speaks of friendship and of the long shared history." for i in range(8))
+    text = f'The message reads, in part: "{body}"'
+    units = segment(text)
+    assert len(units) == 8
+    assert units[0].text_in(text).startswith("The message reads, in part:")
+    assert units[-1].text_in(text).endswith('history."')
+    assert all(FLAG_LONG_QUOTE in u.flags for u in units)
+    # a short quotation of two sentences still keeps its attribution
+    short = '"It is hard. It is very hard," the colonel said.'
+    assert [u.text_in(short) for u in segment(short)] == [short]
