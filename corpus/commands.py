@@ -132,8 +132,14 @@ def cmd_annotate_direct(args) -> int:
     from .direct import import_direct
 
     store = Store(args.store)
-    added, same, finals = import_direct(store, args.file)
-    print(f"{args.file}: {added} annotation(s) added, {same} already stored; {finals} final label(s) written")
+    created_at = args.created_at
+    if args.annotator and not created_at:
+        from datetime import datetime, timezone
+        created_at = datetime.fromtimestamp(args.file.stat().st_mtime, timezone.utc).replace(microsecond=0).isoformat()
+    added, same = import_direct(store, args.file, annotator=args.annotator, created_at=created_at,
+                                note=args.note, loader=TextLoader(resolve_archive(args.archive)))
+    print(f"{args.file}: {added} annotation(s) added, {same} already stored. Next: "
+          "`warvoices annotate adjudicate --no-label-studio --articles ...` derives the final labels")
     return 0
 
 
@@ -195,13 +201,18 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="also print the findings as JSON")
     p.set_defaults(func=cmd_validate)
 
-    p = csub.add_parser("annotate-direct", help="import labels written outside Label Studio (JSON Lines)",
-                        description="Import annotation records made without Label Studio (e.g. the seed "
-                                    "article's labels in corpus/labels/). Each line: sentence_id, annotator, "
-                                    "created_at, labels{...}, source_spans[[s,e]...] (sentence-relative). "
-                                    "Single-annotator sentences get final labels with method 'single'.")
-    _common(p, archive=False)
+    p = csub.add_parser("annotate-direct", help="import labels made outside Label Studio (JSON Lines)",
+                        description="Import annotations made without Label Studio: the store's record shape "
+                                    "(labels{...}, source_spans as sentence offsets) or an annotator's answer "
+                                    "file (flat labels, source_mentions as exact text, resolved to offsets "
+                                    "here). Final labels are derived afterwards by `warvoices annotate "
+                                    "adjudicate`.")
+    _common(p)
     p.add_argument("file", type=Path)
+    p.add_argument("--annotator", help="annotator id for lines that do not name one (e.g. ann-b)")
+    p.add_argument("--created-at", help="ISO time for lines without one (default: the file's modification time)")
+    p.add_argument("--note", help="provenance note stored in each record's origin, e.g. who or what the "
+                                  "annotator is")
     p.set_defaults(func=cmd_annotate_direct)
 
     p = sub.add_parser("build", help="write the Hugging Face dataset folder (Parquet + card)",

@@ -1,7 +1,18 @@
-"""Import annotation records made outside Label Studio (e.g. the seed article's labels).
+"""Import annotation records made outside Label Studio (the seed labels, a language-model
+annotator's answer file, a spreadsheet export).
 
-Input lines have the store's annotation shape (see corpus/store.py). Everything is checked before
-anything is written: a bad line is an error naming file and line.
+Two line shapes are accepted:
+
+  store shape      {"sentence_id", "annotator", "created_at", "labels": {...},
+                    "source_spans": [[start, end], ...]}          (offsets relative to the sentence)
+  answer shape     {"sentence_id", "stance": ..., "attribution": ..., "source_type": ...,
+                    "event_type": ..., "source_mentions": ["exact text", {"text": "...",
+                    "occurrence": 1}, ...], "note": "..."}      (annotator/time from the command line)
+
+Mentions are turned into offsets against the sentence text, which is read at import time (so
+the archive must be given for archive sentences) and never stored. Everything is checked before
+anything is written; a bad line is an error naming file and line. Final labels are not made
+here: `warvoices annotate adjudicate` derives them for every source of annotations alike.
 """
 from __future__ import annotations
 
@@ -12,23 +23,45 @@ from warvoices.annotation.schema import load_schema
 
 from .errors import InputError
 from .store import Store, read_jsonl
+from .texts import TextLoader
+from .textview import sentence_views
 
-REQUIRED = ("sentence_id", "annotator", "created_at", "labels")
+
+def _resolve_mentions(mentions: list, text: str, where: str) -> list[list[int]]:
+    spans = []
+    for m in mentions:
+        mtext, occ = (m, 0) if isinstance(m, str) else (m.get("text"), int(m.get("occurrence", 0)))
+        if not mtext:
+            raise InputError(f"{where}: empty source mention")
+        pos = -1
+        for _ in range(occ + 1):
+            pos = text.find(mtext, pos + 1)
+            if pos < 0:
+                raise InputError(f"{where}: source mention {mtext!r} (occurrence {occ}) is not in the sentence text")
+        spans.append([pos, pos + len(mtext)])
+    return sorted(spans)
 
 
-def check_record(rec: dict, where: str, sentence_len: dict[str, int]) -> dict:
+def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotator: str | None = None,
+                 created_at: str | None = None, origin: dict | None = None,
+                 texts: dict[str, str] | None = None) -> dict:
     schema = load_schema()
-    for key in REQUIRED:
-        if key not in rec:
-            raise InputError(f"{where}: missing {key!r}")
+    if "sentence_id" not in rec:
+        raise InputError(f"{where}: missing 'sentence_id'")
     sid = rec["sentence_id"]
     if sid not in sentence_len:
         raise InputError(f"{where}: sentence {sid!r} is not in the corpus; run `warvoices corpus segment` first")
+    annotator = rec.get("annotator") or annotator
+    created_at = rec.get("created_at") or created_at
+    if not annotator or not created_at:
+        raise InputError(f"{where}: no annotator/created_at in the line; pass --annotator (and --created-at)")
     try:
-        datetime.fromisoformat(rec["created_at"].replace("Z", "+00:00"))
+        datetime.fromisoformat(created_at.replace("Z", "+00:00"))
     except (ValueError, AttributeError):
-        raise InputError(f"{where}: created_at {rec['created_at']!r} is not an ISO 8601 time") from None
-    labels = rec["labels"]
+        raise InputError(f"{where}: created_at {created_at!r} is not an ISO 8601 time") from None
+    labels = rec.get("labels")
+    if labels is None:  # answer shape: labels at the top level
+        labels = {f.name: rec[f.name] for f in schema.choice_fields if f.name in rec}
     for f in schema.choice_fields:
         if f.name not in labels:
             if f.required:
@@ -39,50 +72,50 @@ def check_record(rec: dict, where: str, sentence_len: dict[str, int]) -> dict:
     extra = set(labels) - {f.name for f in schema.choice_fields}
     if extra:
         raise InputError(f"{where}: unknown field(s) {sorted(extra)} in labels")
-    spans = rec.get("source_spans", [])
+    if "source_mentions" in rec:
+        if texts is None or sid not in texts:
+            raise InputError(f"{where}: source_mentions need the sentence text; pass --archive DIR")
+        spans = _resolve_mentions(rec["source_mentions"], texts[sid], where)
+    else:
+        spans = [list(s) for s in rec.get("source_spans", [])]
     for span in spans:
         if not (isinstance(span, list) and len(span) == 2 and 0 <= span[0] < span[1] <= sentence_len[sid]):
             raise InputError(f"{where}: source span {span} is not inside sentence {sid} (length {sentence_len[sid]})")
     if labels.get("attribution") == "none" and spans:
         raise InputError(f"{where}: attribution is none but source spans are given")
+    out_origin = dict(rec.get("origin") or origin or {"tool": "direct"})
+    out_origin.setdefault("file", Path(where.rsplit(":", 1)[0]).name)
+    if rec.get("note"):
+        out_origin["annotator_note"] = rec["note"]
     return {
-        "annotation_id": rec.get("annotation_id") or f"direct:{rec['annotator']}:{sid}",
-        "sentence_id": sid, "annotator": rec["annotator"], "created_at": rec["created_at"],
-        "status": rec.get("status", "submitted"), "labels": dict(labels), "source_spans": [list(s) for s in spans],
-        "origin": rec.get("origin") or {"tool": "direct", "file": Path(where.split(":")[0]).name},
+        "annotation_id": rec.get("annotation_id") or f"direct:{annotator}:{sid}",
+        "sentence_id": sid, "annotator": annotator, "created_at": created_at,
+        "status": rec.get("status", "submitted"), "labels": dict(labels), "source_spans": spans,
+        "origin": out_origin,
     }
 
 
-def import_direct(store: Store, path: Path) -> tuple[int, int, int]:
-    """Add the file's annotations; give single-annotator sentences a final label (method single)."""
-    schema = load_schema()
-    sentence_len = {r["sentence_id"]: r["end"] - r["start"] for r in store.sentences()}
-    records = [check_record(rec, f"{path}:{lineno}", sentence_len) for lineno, rec in read_jsonl(path)]
+def import_direct(store: Store, path: Path, *, annotator: str | None = None, created_at: str | None = None,
+                  note: str | None = None, loader: TextLoader | None = None) -> tuple[int, int]:
+    """Validate every line, then add the annotations (idempotent by annotation id)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    lines = list(read_jsonl(path))
+    sentences = store.sentences()
+    sentence_len = {r["sentence_id"]: r["end"] - r["start"] for r in sentences}
+    texts = None
+    if any("source_mentions" in rec for _, rec in lines):
+        article_of = {r["sentence_id"]: r["article_id"] for r in sentences}
+        wanted = sorted({article_of[rec["sentence_id"]] for _, rec in lines if rec.get("sentence_id") in article_of})
+        texts = {sid: v.text for sid, v in sentence_views(store, loader or TextLoader(None), wanted).items()}
+    origin = {"tool": "direct", **({"note": note} if note else {})}
+    records = [check_record(rec, f"{path}:{lineno}", sentence_len, annotator=annotator, created_at=created_at,
+                            origin=origin, texts=texts) for lineno, rec in lines]
     seen = set()
     for rec in records:
         key = (rec["sentence_id"], rec["annotator"])
         if key in seen:
             raise InputError(f"{path}: {rec['annotator']} labels sentence {rec['sentence_id']} twice")
         seen.add(key)
-    added, same = store.add_annotations(records)
-
-    by_sentence: dict[str, list[dict]] = {}
-    for rec in store.annotations():
-        if rec["status"] == "submitted":
-            by_sentence.setdefault(rec["sentence_id"], []).append(rec)
-    finals = store.finals()
-    new_finals = []
-    for rec in records:
-        sid = rec["sentence_id"]
-        anns = by_sentence.get(sid, [])
-        if sid in finals or len({a["annotator"] for a in anns}) != 1:
-            continue  # several annotators: agreement/adjudication decide, not this import
-        a = anns[0]
-        new_finals.append({
-            "sentence_id": sid, "labels": a["labels"], "source_spans": a["source_spans"],
-            "method": {f.name: "single" for f in schema.fields}, "annotation_ids": [a["annotation_id"]],
-            "adjudicator": None, "decided_at": a["created_at"],
-        })
-    if new_finals:
-        store.upsert_finals(new_finals)
-    return added, same, len(new_finals)
+    return store.add_annotations(records)
