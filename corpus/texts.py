@@ -5,12 +5,11 @@ against the SHA-256 in the registry; a changed text is an error naming the artic
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from .errors import ChecksumMismatch, InputError, TextUnavailable
-from .store import PACKAGE_DIR, sha256_text
+from .store import PACKAGE_DIR, read_jsonl, sha256_text
 
 ARCHIVE_ENV = "WARVOICES_ARCHIVE"
 REPO_ROOT = PACKAGE_DIR.parent
@@ -42,15 +41,10 @@ class ArchiveReader:
             if not path.is_file():
                 raise TextUnavailable(f"archive file {path} is missing; is {self.root} the right archive?")
             recs: dict[str, dict] = {}
-            with path.open(encoding="utf-8") as fh:
-                for lineno, line in enumerate(fh, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        rec = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise InputError(f"{path}:{lineno}: invalid JSON in the archive ({exc.msg})") from None
-                    recs[rec["id"]] = rec
+            for lineno, rec in read_jsonl(path):
+                if "id" not in rec or "text" not in rec:
+                    raise InputError(f"{path}:{lineno}: archive record without 'id' or 'text'")
+                recs[rec["id"]] = rec
             self._files[filename] = recs
         return self._files[filename]
 
