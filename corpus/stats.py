@@ -75,3 +75,37 @@ def render_label_distribution(store: Store | None = None) -> str:
         lines += [f"**{field.name}**", "", _md_table(["label"] + splits, rows), ""]
     lines.append("Source spans marked: " + ", ".join(f"{s} {spans[s]}" for s in splits) + ".")
     return "\n".join(lines) + "\n"
+
+
+def render_agreement(reports_dir=None) -> str:
+    """Agreement of every batch report in reports/agreement/*.json (written by `warvoices annotate
+    agreement`)."""
+    import json
+    from pathlib import Path
+
+    from .store import PACKAGE_DIR
+
+    folder = Path(reports_dir) if reports_dir else PACKAGE_DIR.parent / "reports" / "agreement"
+    reports = sorted(folder.glob("*.json"))
+    if not reports:
+        return "No agreement report yet (`warvoices annotate agreement` writes reports/agreement/).\n"
+    schema = load_schema()
+    rows = []
+    for path in reports:
+        rep = json.loads(path.read_text(encoding="utf-8"))
+        cells = []
+        for f in schema.fields:
+            info = rep["fields"].get(f.name, {})
+            if f.kind == "choice":
+                a = info.get("alpha")
+                cells.append("undefined" if a is None else f"{a:.3f}")
+            else:
+                tf = info.get("token_f1")  # pooled over all pairs of annotators
+                cells.append("–" if tf is None else f"{tf:.3f}")
+        c = rep["counts"]
+        rows.append([f"`{rep['batch']}`", c["sentences"], ", ".join(c["annotators"])] + cells
+                    + ["pass" if rep["verdict"]["passed"] else "fail"])
+    header = ["batch", "sentences", "annotators"] + [
+        f"{f.name} α" if f.kind == "choice" else f"{f.name} token F1" for f in schema.fields] + ["verdict"]
+    return ("_Krippendorff's alpha (nominal) per field and span token-overlap F1 between annotators, "
+            "rendered from reports/agreement/*.json by `warvoices generate`._\n\n" + _md_table(header, rows) + "\n")
