@@ -88,6 +88,7 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
     li = LabelInterface(render_label_config(schema))
     out: dict[str, dict] = {}
     named: set[tuple] = set()
+    outside = 0
     for lineno, rec in read_jsonl(path):
         where = f"{path}:{lineno}"
         named.add((rec.get("model"), rec.get("version")))
@@ -95,8 +96,13 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
             raise InputError(f"{where}: model/version {rec.get('model')!r} {rec.get('version')!r} differs from the lines "
                              "before; one batch shows one model's predictions")
         sid = rec.get("sentence_id")
+        if not isinstance(sid, str) or not sid:
+            raise InputError(f"{where}: no sentence_id")
         if sid not in texts:
-            raise InputError(f"{where}: sentence {sid!r} is not in this batch")
+            # a file predicted for the whole unlabeled pool serves every batch: lines for
+            # sentences outside this batch are simply not shown
+            outside += 1
+            continue
         if sid in out:
             raise InputError(f"{where}: a second prediction for sentence {sid}")
         try:
@@ -111,7 +117,8 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
             raise InputError(f"{where}: Label Studio's config rejects this prediction: {'; '.join(errors)}")
         out[sid] = pred
     if not out:
-        raise InputError(f"{path}: no predictions in the file")
+        raise InputError(f"{path}: no prediction for any sentence of this batch"
+                         + (f" ({outside} line(s) are for other sentences)" if outside else ""))
     model, version = next(iter(named))
     return out, ({"model": str(model), "version": str(version)} if model and version else None)
 

@@ -42,7 +42,7 @@ def test_baseline_style_file_gives_results_scores_and_the_model(tmp_path):
 
 @pytest.mark.parametrize("line, message", [
     ({"sentence_id": "inv-s0001", "labels": {"stance": "pro_atlantis"}}, "unknown stance label"),
-    ({"sentence_id": "inv-s9999", "labels": LABELS}, "not in this batch"),
+    ({"labels": LABELS}, "no sentence_id"),
     ({"sentence_id": "inv-s0001", "labels": LABELS, "source_spans": [[10, 99]]}, "not inside the sentence"),
 ])
 def test_bad_lines_name_file_and_line(tmp_path, line, message):
@@ -57,3 +57,14 @@ def test_one_batch_shows_one_model(tmp_path):
                             {"sentence_id": "inv-s0001", "labels": LABELS, "model": "b", "version": "1"}])
     with pytest.raises(InputError, match="one model"):
         load_predictions(path, TEXTS)
+
+
+def test_predictions_for_other_sentences_are_not_shown(tmp_path):
+    # one file for the whole unlabeled pool serves every batch
+    path = write(tmp_path, [{"sentence_id": "inv-s9999", "labels": LABELS},
+                            {"sentence_id": "inv-s0001", "labels": LABELS}])
+    preds, _ = load_predictions(path, TEXTS)
+    assert list(preds) == ["inv-s0001"]
+    only_outside = write(tmp_path, [{"sentence_id": "inv-s9999", "labels": LABELS}])
+    with pytest.raises(InputError, match="no prediction for any sentence of this batch"):
+        load_predictions(only_outside, TEXTS)
