@@ -51,7 +51,7 @@ from warvoices.corpus.errors import InputError
 from warvoices.corpus.store import atomic_write_text, read_jsonl
 
 VOTES = ("none", "majority", "dawid_skene")
-DEFAULT_DISPUTES = REPO_ROOT / "reports" / "adjudication"
+DEFAULT_DISPUTES = REPO_ROOT / "annotation" / "reports" / "adjudication"
 TIE_EPS = 1e-9  # posteriors closer than this are a tie
 
 __all__ = ["VOTES", "Dispute", "Pending", "Aggregation", "aggregate", "disputes_by_sentence",

@@ -50,7 +50,7 @@ from warvoices.corpus.store import DEFAULT_STORE, PACKAGE_DIR, Store, atomic_wri
 
 REPO_ROOT = PACKAGE_DIR.parent
 DEFAULT_CONFIG = Path(__file__).with_name("agreement.yaml")
-DEFAULT_OUT = REPO_ROOT / "reports" / "agreement"
+DEFAULT_OUT = REPO_ROOT / "annotation" / "reports" / "agreement"
 
 SpanSet = tuple[tuple[int, int], ...]
 

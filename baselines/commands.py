@@ -12,7 +12,7 @@ from .bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
 from .gold import DEFAULT_DATA
 from .models import MODEL_NAMES
 
-DEFAULT_RESULTS = Path("results")
+DEFAULT_RESULTS = Path("baselines/results")
 
 SCORE_EPILOG = """\
 predictions format (JSON Lines, one object per sentence of the split):
@@ -28,9 +28,9 @@ A bad file stops with a message naming the line (invalid JSON, missing/unknown/d
 unknown label); nothing is scored until it is fixed.
 
 examples:
-  warvoices score --predictions results/predictions/test/tfidf_lr.jsonl
+  warvoices score --predictions baselines/results/predictions/test/tfidf_lr.jsonl
   warvoices score --predictions mine.jsonl --split validation --out mine.score.json
-  warvoices score --predictions mine.jsonl --compare results/predictions/test/majority.jsonl
+  warvoices score --predictions mine.jsonl --compare baselines/results/predictions/test/majority.jsonl
 """
 
 

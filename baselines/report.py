@@ -118,7 +118,7 @@ def figure_path(figures_dir: Path, task: str) -> Path:
 
 def render_leaderboard(results_dir: Path | None = None, link_base: Path | None = None,
                        figures_dir: Path | None = None) -> str:
-    results_dir = Path(results_dir) if results_dir is not None else REPO / "results"
+    results_dir = Path(results_dir) if results_dir is not None else REPO / "baselines" / "results"
     link_base = Path(link_base) if link_base is not None else REPO
     figures_dir = Path(figures_dir) if figures_dir is not None else results_dir / "figures"
     results = load_results(results_dir)
@@ -135,7 +135,7 @@ def render_leaderboard(results_dir: Path | None = None, link_base: Path | None =
         f"seed {b['seed']}). Models train on `train`, choose their settings on `validation` and run on "
         f"{first['times']['threads']} CPU threads. Times in seconds: *train* = features + fitting the "
         f"selected setting, *predict* = all {first['split']} sentences. Reproduce a row with "
-        f"`warvoices score --predictions results/predictions/{first['split']}/MODEL.jsonl --task TASK`.",
+        f"`warvoices score --predictions baselines/results/predictions/{first['split']}/MODEL.jsonl --task TASK`.",
         "",
     ]
     best = best_models(results)

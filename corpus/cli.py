@@ -17,10 +17,10 @@ PIPELINE = [
     ("segment", "warvoices corpus segment", "split texts into sentences → corpus/data/sentences.jsonl"),
     ("push", "warvoices annotate push", "send a batch of articles to Label Studio, one project per annotator"),
     ("pull", "warvoices annotate pull", "export annotations → corpus/data/annotations.jsonl"),
-    ("agreement", "warvoices annotate agreement", "Krippendorff's alpha, confusion tables, span F1 → reports/"),
+    ("agreement", "warvoices annotate agreement", "Krippendorff's alpha, confusion tables, span F1 → annotation/reports/"),
     ("adjudicate", "warvoices annotate adjudicate", "final labels → corpus/data/final.jsonl"),
     ("build", "warvoices build --out DIR", "Parquet + dataset card that load_dataset(DIR) opens"),
-    ("baselines", "warvoices baselines run", "train, predict and score the baselines → results/"),
+    ("baselines", "warvoices baselines run", "train, predict and score the baselines → baselines/results/"),
     ("score", "warvoices score --predictions FILE", "the official scorer"),
     ("report", "warvoices report", "render README/datasheet tables between generated markers"),
 ]

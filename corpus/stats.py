@@ -78,17 +78,17 @@ def render_label_distribution(store: Store | None = None) -> str:
 
 
 def render_agreement(reports_dir=None) -> str:
-    """Agreement of every batch report in reports/agreement/*.json (written by `warvoices annotate
+    """Agreement of every batch report in annotation/reports/agreement/*.json (written by `warvoices annotate
     agreement`)."""
     import json
     from pathlib import Path
 
     from .store import PACKAGE_DIR
 
-    folder = Path(reports_dir) if reports_dir else PACKAGE_DIR.parent / "reports" / "agreement"
+    folder = Path(reports_dir) if reports_dir else PACKAGE_DIR.parent / "annotation" / "reports" / "agreement"
     reports = sorted(folder.glob("*.json"))
     if not reports:
-        return "No agreement report yet (`warvoices annotate agreement` writes reports/agreement/).\n"
+        return "No agreement report yet (`warvoices annotate agreement` writes annotation/reports/agreement/).\n"
     schema = load_schema()
     rows = []
     for path in reports:
@@ -108,4 +108,4 @@ def render_agreement(reports_dir=None) -> str:
     header = ["batch", "sentences", "annotators"] + [
         f"{f.name} α" if f.kind == "choice" else f"{f.name} token F1" for f in schema.fields] + ["verdict"]
     return ("_Krippendorff's alpha (nominal) per field and span token-overlap F1 between annotators, "
-            "rendered from reports/agreement/*.json by `warvoices generate`._\n\n" + _md_table(header, rows) + "\n")
+            "rendered from annotation/reports/agreement/*.json by `warvoices generate`._\n\n" + _md_table(header, rows) + "\n")

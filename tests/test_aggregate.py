@@ -312,12 +312,17 @@ def test_command_writes_finals_and_disputes_then_applies_decisions(tmp_path, cap
 
 
 def test_command_reproduces_the_seed_finals(tmp_path):
-    """The repository's seed annotations (one annotator) aggregate to the stored final.jsonl."""
+    """The repository's annotations, with the committed adjudicator decisions, aggregate to the
+    stored final.jsonl: every final label is derived, none is written by hand."""
     repo = Store(agg_mod.REPO_ROOT / "corpus" / "data")
     if not repo.annotations():
         pytest.skip("no seed annotations in the repository store")
     store_dir = tmp_path / "store"
     store_dir.mkdir()
     shutil.copy(repo.path("annotations.jsonl"), store_dir / "annotations.jsonl")
-    assert _run("--store", str(store_dir), "--disputes", str(tmp_path / "d.json")) == 0
+    decisions = []
+    for path in sorted((agg_mod.REPO_ROOT / "corpus" / "labels").glob("*.decisions-*.jsonl")):
+        decisions += ["--decisions", str(path)]
+    assert len(decisions) <= 2, "the command takes one decisions file; merge them first"
+    assert _run("--store", str(store_dir), "--disputes", str(tmp_path / "d.json"), *decisions) == 0
     assert Store(store_dir).finals() == repo.finals()
