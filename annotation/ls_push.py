@@ -67,7 +67,7 @@ def batch_tasks(store: Store, loader: TextLoader, article_ids: list[str]) -> tup
         for v in mine:
             order.append(v.sentence_id)
             data[v.sentence_id] = {
-                "sentence_id": v.sentence_id, "title": art.get("title") or "", "publisher": art.get("publisher") or "",
+                "sentence_id": v.sentence_id, "title": loader.title(art), "publisher": art.get("publisher") or "",
                 "date": art.get("date") or "", "context_before": v.context_before, "text": v.text,
                 "context_after": v.context_after,
             }

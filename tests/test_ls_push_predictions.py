@@ -68,3 +68,28 @@ def test_predictions_for_other_sentences_are_not_shown(tmp_path):
     only_outside = write(tmp_path, [{"sentence_id": "inv-s9999", "labels": LABELS}])
     with pytest.raises(InputError, match="no prediction for any sentence of this batch"):
         load_predictions(only_outside, TEXTS)
+
+
+def test_task_data_takes_archive_titles_from_the_archive(tmp_path):
+    # archive titles are not stored in the registry (they would repeat archive words); the task
+    # form must still show them
+    from warvoices.annotation.ls_push import batch_tasks
+    from warvoices.corpus.registry import add_archive
+    from warvoices.corpus.sentences import segment_articles
+    from warvoices.corpus.store import Store
+    from warvoices.corpus.texts import TextLoader
+
+    arch = tmp_path / "arch"
+    arch.mkdir()
+    rec = {"id": "wh-inv-1", "url": "https://example.org/inv", "title": "An invented readout", "date": "2024-01-02",
+           "license": "PD", "text": "The ferry operator said the crossing would resume.\n\nSnow closed the road."}
+    (arch / "whitehouse.jsonl").write_text(json.dumps(rec) + "\n", encoding="utf-8")
+    store = Store(tmp_path / "s")
+    add_archive(store, arch, ["whitehouse.jsonl"])
+    assert store.articles()["wh-inv-1"]["title"] is None
+    loader = TextLoader(arch)
+    segment_articles(store, loader, progress=False)
+    order, data = batch_tasks(store, loader, ["wh-inv-1"])
+    assert len(order) == 2
+    assert {d["title"] for d in data.values()} == {"An invented readout"}
+    assert data[order[1]]["context_before"] == "The ferry operator said the crossing would resume."
