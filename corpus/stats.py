@@ -49,7 +49,8 @@ def render_corpus_stats(store: Store | None = None) -> str:
         _md_table(["publisher type", "articles", f"stored split ({' / '.join(splits)})", "segmented sentences",
                    "labelled articles", "labelled sentences"], rows), "",
         "Annotators (submitted labels): " + (", ".join(f"`{k}` {v}" for k, v in sorted(annotators.items())) or "none")
-        + ". Final labels reached by: " + (", ".join(f"{k} {v}" for k, v in sorted(methods.items())) or "none") + ".",
+        + ". Labelled sentences with at least one field decided by each method: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(methods.items())) or "none") + ".",
     ]
     return "\n".join(lines) + "\n"
 
