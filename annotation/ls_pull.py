@@ -191,11 +191,9 @@ class _Checker:
         return labels, [list(s) for s in sorted({tuple(s) for s in spans})], ok
 
     def consistency(self, labels: dict, spans: list, ptr: str) -> None:
-        attribution, source_type = labels.get("attribution"), labels.get("source_type")
-        if attribution == "none" and (spans or (source_type not in (None, "none"))):
-            self.add("LS010", ptr, "attribution is none, but a source type or source span is given", "warning")
-        if attribution not in (None, "none") and source_type == "none":
-            self.add("LS010", ptr, f"attribution is {attribution}, but source type is none", "warning")
+        span_field = self.schema.span_fields[0].name if self.schema.span_fields else "source_spans"
+        for problem in self.schema.dependency_problems(labels, {span_field: spans}):
+            self.add("LS010", ptr, problem, "warning")
 
 
 def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> tuple[list[dict], list[Issue]]:

@@ -29,6 +29,7 @@ class Field:
     description: str = ""
     labels: tuple[Label, ...] = ()
     span_label: str | None = None
+    null_label: str | None = None  # the label meaning "does not apply" (e.g. no attribution)
 
     @property
     def label_names(self) -> list[str]:
@@ -55,6 +56,7 @@ class Schema:
     tasks: tuple[Task, ...]
     vocabularies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     path: Path = SCHEMA_PATH
+    dependencies: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -80,6 +82,35 @@ class Schema:
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
 
+    def dependency_problems(self, labels: dict, spans: dict[str, list] | None = None) -> list[str]:
+        """Where dependent fields contradict the field they describe (schema `dependencies`):
+        a dependent must be empty exactly when its field has the null label. `spans` maps span
+        field names to their spans; fields missing from `labels` are not judged."""
+        spans = spans or {}
+        problems = []
+        for name, dependents in self.dependencies:
+            value = labels.get(name)
+            if value is None:
+                continue
+            is_null = value == self.field(name).null_label
+            for dep in dependents:
+                f = self.field(dep)
+                if f.kind == "spans":
+                    if dep not in spans:
+                        continue
+                    empty = not spans[dep]
+                    if is_null and not empty:
+                        problems.append(f"{name} is {value!r} but {dep} are marked")
+                    # a source need not be mentioned in the unit, so spans may be empty otherwise
+                else:
+                    dv = labels.get(dep)
+                    if dv is None:
+                        continue
+                    if is_null != (dv == f.null_label):
+                        problems.append(f"{name} is {value!r} but {dep} is {dv!r}: both should be "
+                                        f"{self.field(name).null_label!r} or neither")
+        return problems
+
     def vocabulary(self, name: str) -> tuple[str, ...]:
         try:
             return self.vocabularies[name]
@@ -101,8 +132,10 @@ def _parse(data: dict, path: Path) -> Schema:
             name=raw["name"], kind=raw["kind"], required=bool(raw.get("required", False)),
             title=raw.get("title", raw["name"]), question=raw.get("question", ""),
             description=" ".join(str(raw.get("description", "")).split()), labels=labels,
-            span_label=raw.get("span_label"),
+            span_label=raw.get("span_label"), null_label=raw.get("null_label"),
         ))
+        if fields[-1].null_label is not None and fields[-1].null_label not in fields[-1].label_names:
+            raise ValueError(f"{path}: null_label of {raw['name']!r} is not one of its labels")
     known = {f.name for f in fields}
     tasks = []
     for raw in data["tasks"]:
@@ -111,7 +144,15 @@ def _parse(data: dict, path: Path) -> Schema:
             raise ValueError(f"{path}: task {raw['name']!r} names unknown fields {missing}")
         tasks.append(Task(raw["name"], tuple(raw["fields"]), raw.get("metric", "macro_f1")))
     vocab = {k: tuple(v) for k, v in (data.get("vocabularies") or {}).items()}
-    return Schema(int(data["schema_version"]), tuple(fields), tuple(tasks), vocab, path)
+    deps = []
+    for raw in data.get("dependencies") or []:
+        names = [raw["field"], *raw["dependents"]]
+        if any(n not in known for n in names):
+            raise ValueError(f"{path}: dependency names unknown fields {[n for n in names if n not in known]}")
+        if next(f for f in fields if f.name == raw["field"]).null_label is None:
+            raise ValueError(f"{path}: field {raw['field']!r} has dependents but no null_label")
+        deps.append((raw["field"], tuple(raw["dependents"])))
+    return Schema(int(data["schema_version"]), tuple(fields), tuple(tasks), vocab, path, tuple(deps))
 
 
 @lru_cache(maxsize=4)

@@ -81,8 +81,10 @@ def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotat
     for span in spans:
         if not (isinstance(span, list) and len(span) == 2 and 0 <= span[0] < span[1] <= sentence_len[sid]):
             raise InputError(f"{where}: source span {span} is not inside sentence {sid} (length {sentence_len[sid]})")
-    if labels.get("attribution") == "none" and spans:
-        raise InputError(f"{where}: attribution is none but source spans are given")
+    span_field = schema.span_fields[0].name if schema.span_fields else "source_spans"
+    problems = schema.dependency_problems(labels, {span_field: spans})
+    if problems:
+        raise InputError(f"{where}: {'; '.join(problems)}")
     out_origin = dict(rec.get("origin") or origin or {"tool": "direct"})
     out_origin.setdefault("file", Path(where.rsplit(":", 1)[0]).name)
     if rec.get("note"):

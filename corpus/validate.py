@@ -16,7 +16,8 @@ named after the defect. Ids, in the order checks run:
   V011 unknown-vocabulary          kind, publisher type, split, status or method not in the schema
   V012 duplicate-text-across-splits (warning) the same long sentence occurs in two splits
   V013 missing-split               an article has no stored split
-  V014 inconsistent-attribution    (warning) attribution none with a source, or a source without attribution
+  V014 inconsistent-attribution    (warning) dependent fields contradict their field (schema `dependencies`:
+                                   attribution none with a source type or span, or the reverse)
 """
 from __future__ import annotations
 
@@ -50,10 +51,9 @@ def _labels_issues(schema, rec: dict, pointer: str, text_len: int | None) -> lis
                 and (text_len is None or span[1] <= text_len)):
             issues.append(Issue("V004", ERROR, pointer,
                                 f"source span {span} is not inside the sentence (length {text_len})"))
-    att, src = labels.get("attribution"), labels.get("source_type")
-    if att is not None and src is not None and (att == "none") != (src == "none"):
-        issues.append(Issue("V014", WARNING, pointer,
-                            f"attribution {att!r} with source_type {src!r}: both should be none or neither"))
+    span_fields = {f.name: rec.get(f.name) or [] for f in schema.span_fields if f.name in rec}
+    for problem in schema.dependency_problems(labels, span_fields):
+        issues.append(Issue("V014", WARNING, pointer, problem))
     return issues
 
 

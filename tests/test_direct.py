@@ -50,7 +50,8 @@ def test_answer_shape_is_resolved_to_sentence_offsets(store, tmp_path):
     (dict(ANSWER, source_mentions=[{"text": "a spokesman", "occurrence": 1}]), "occurrence 1"),
     (dict(ANSWER, sentence_id="tiny-article-s0042"), "not in the corpus"),
     ({k: v for k, v in ANSWER.items() if k != "event_type"}, "required field 'event_type'"),
-    (dict(ANSWER, attribution="none", source_type="none"), "attribution is none but source spans"),
+    (dict(ANSWER, attribution="none", source_type="none"), "attribution is .none. but source_spans are marked"),
+    (dict(ANSWER, source_type="none"), "both should be .none. or neither"),
 ])
 def test_bad_lines_name_file_and_line_and_write_nothing(store, tmp_path, bad, message):
     good = dict(ANSWER, sentence_id="tiny-article-s0001", attribution="indirect",

@@ -69,3 +69,12 @@ def test_bad_schema_is_rejected_with_the_path(tmp_path):
             "tasks": [{"name": "t", "fields": ["y"]}]}
     with pytest.raises(ValueError, match="unknown fields"):
         _parse(bad2, tmp_path / "schema.yaml")
+
+
+def test_dependencies_come_from_the_schema():
+    s = load_schema()
+    assert s.field("attribution").null_label == "none"
+    assert ("attribution", ("source_type", "source_spans")) in s.dependencies
+    assert s.dependency_problems({"attribution": "direct", "source_type": "media"}, {"source_spans": []}) == []
+    assert len(s.dependency_problems({"attribution": "none", "source_type": "media"}, {"source_spans": [[0, 2]]})) == 2
+    assert s.dependency_problems({"attribution": "indirect", "source_type": "none"})
