@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from warvoices.annotation.schema import load_schema
 
-from .errors import TextUnavailable, WarVoicesError
+from .errors import WarVoicesError
 from .features import NO_LABEL, dataset_features, task_columns
 from .store import Store
 from .texts import TextLoader
@@ -109,9 +109,8 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
         if aid not in by_article:
             report.unsegmented.append(aid)
             continue
-        try:
-            text = loader.text(art)
-        except TextUnavailable:
+        text = loader.text_or_none(art)
+        if text is None:
             report.skipped_articles.append(aid)
             continue
         views = views_for_article(art, by_article[aid], text)

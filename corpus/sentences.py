@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from .errors import TextUnavailable
 from .segment import segment
 from .store import Store, sentence_id, short_hash
 from .texts import TextLoader
@@ -56,12 +55,8 @@ def segment_articles(store: Store, loader: TextLoader, article_ids: list[str] | 
     new_records: list[dict] = []
     for aid in tqdm(ids, desc="segment", unit="article", disable=not progress):
         art = articles[aid]
-        if not loader.available(art):
-            report.skipped.append(aid)
-            continue
-        try:
-            text = loader.text(art)
-        except TextUnavailable:
+        text = loader.text_or_none(art)
+        if text is None:
             report.skipped.append(aid)
             continue
         fresh = records_for(art, text)

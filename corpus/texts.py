@@ -95,6 +95,15 @@ class TextLoader:
             return self.archive.record(src["archive_file"], src["archive_id"]).get("url") or ""
         return ""
 
+    def text_or_none(self, article: dict) -> str | None:
+        """The verified text, or None when it is not available here (a changed text still raises)."""
+        if not self.available(article):
+            return None
+        try:
+            return self.text(article)
+        except TextUnavailable:
+            return None
+
     def text(self, article: dict) -> str:
         text = self.raw_text(article)
         got = sha256_text(text)
