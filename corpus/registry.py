@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from pathlib import Path
 
 from warvoices.annotation.schema import load_schema
 
 from .errors import InputError
-from .store import BUNDLED_TEXTS, PACKAGE_DIR, Store, sha256_text
+from .store import BUNDLED_TEXTS, PACKAGE_DIR, Store, atomic_write_bytes, merge_immutable, sha256_text
 from .texts import ArchiveReader
 
 # archive file → publisher type (a vocabulary of the schema) and short publisher name
@@ -81,18 +80,10 @@ def assign_splits(articles: dict[str, dict]) -> list[str]:
 
 def _merge(store: Store, records: list[dict]) -> tuple[int, int]:
     articles = store.articles()
-    added = same = 0
-    for rec in records:
-        old = articles.get(rec["article_id"])
-        if old is None:
-            articles[rec["article_id"]] = rec
-            added += 1
-        elif old["sha256"] != rec["sha256"]:
-            raise InputError(
-                f"article {rec['article_id']} is already registered with another text checksum "
-                f"({old['sha256'][:12]}… vs {rec['sha256'][:12]}…); register the new text under a new id")
-        else:
-            same += 1
+    added, same = merge_immutable(
+        articles, records, "article_id", lambda old, rec: old["sha256"] == rec["sha256"],
+        lambda old, rec: (f"article {rec['article_id']} is already registered with another text checksum "
+                          f"({old['sha256'][:12]}… vs {rec['sha256'][:12]}…); register the new text under a new id"))
     assign_splits(articles)
     if added:
         store.write_articles(articles.values())
@@ -114,8 +105,7 @@ def add_bundled(store: Store, path: Path, *, article_id: str, publisher: str, pu
     if target.resolve() != path.resolve():
         if target.exists() and target.read_text(encoding="utf-8") != text:
             raise InputError(f"{target} exists with other content; choose another article id")
-        BUNDLED_TEXTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+        atomic_write_bytes(target, path.read_bytes())
     # boilerplate lines (site navigation text etc.) are excluded from segmentation, not cut out,
     # so the bundled file stays byte-identical to its source and offsets stay true
     exclude = []

@@ -113,6 +113,24 @@ def write_jsonl(path: Path, records: Iterable[dict], order=None) -> int:
     return len(records)
 
 
+def merge_immutable(existing: dict[str, dict], new: Iterable[dict], key: str, same, conflict) -> tuple[int, int]:
+    """Add records to `existing` (by `key`) in place; returns (added, already present).
+
+    A record already stored counts as present when `same(old, new)`; otherwise `conflict(old,
+    new)` gives the error message: stored records never change silently."""
+    added = present = 0
+    for rec in new:
+        old = existing.get(rec[key])
+        if old is None:
+            existing[rec[key]] = rec
+            added += 1
+        elif same(old, rec):
+            present += 1
+        else:
+            raise InputError(conflict(old, rec))
+    return added, present
+
+
 class Store:
     """The four store files of one corpus directory."""
 
@@ -163,18 +181,10 @@ class Store:
         Re-adding an identical record is a no-op, so pulling twice adds nothing twice; a record
         that reuses an id with different content is an error (the store never silently changes)."""
         existing = {r["annotation_id"]: r for r in self.annotations()}
-        added = same = 0
-        for rec in new:
-            old = existing.get(rec["annotation_id"])
-            if old is None:
-                existing[rec["annotation_id"]] = rec
-                added += 1
-            elif old == rec:
-                same += 1
-            else:
-                raise InputError(
-                    f"annotation {rec['annotation_id']} is already stored with different content; "
-                    "annotations are immutable: give the new one a new id")
+        added, same = merge_immutable(
+            existing, new, "annotation_id", lambda old, rec: old == rec,
+            lambda old, rec: (f"annotation {rec['annotation_id']} is already stored with different content; "
+                              "annotations are immutable: give the new one a new id"))
         if added:
             self.write_annotations(existing.values())
         return added, same
