@@ -77,23 +77,21 @@ class TextLoader:
                 f"or set {ARCHIVE_ENV}")
         return self.archive.record(src["archive_file"], src["archive_id"])["text"]
 
-    def title(self, article: dict) -> str:
-        """The registry's title, else (archive articles) the archive record's title."""
-        if article.get("title"):
-            return article["title"]
+    def metadata(self, article: dict, name: str) -> str:
+        """A registry field, else (for archive articles, whose titles and some URLs are not stored
+        because they repeat archive words) the archive record's field; "" when neither has it."""
+        if article.get(name):
+            return article[name]
         src = article["text_source"]
         if "archive_file" in src and self.archive is not None:
-            return self.archive.record(src["archive_file"], src["archive_id"]).get("title") or ""
+            return self.archive.record(src["archive_file"], src["archive_id"]).get(name) or ""
         return ""
 
+    def title(self, article: dict) -> str:
+        return self.metadata(article, "title")
+
     def url(self, article: dict) -> str:
-        """The registry's URL, else (slugs that repeat archive text) the archive record's URL."""
-        if article.get("url"):
-            return article["url"]
-        src = article["text_source"]
-        if "archive_file" in src and self.archive is not None:
-            return self.archive.record(src["archive_file"], src["archive_id"]).get("url") or ""
-        return ""
+        return self.metadata(article, "url")
 
     def text_or_none(self, article: dict) -> str | None:
         """The verified text, or None when it is not available here (a changed text still raises)."""
