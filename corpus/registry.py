@@ -145,6 +145,23 @@ def _merge(store: Store, records: list[dict]) -> tuple[int, int]:
     return added, same
 
 
+def read_text_file(path: Path) -> str:
+    """A bundled text's content; an empty, binary or non-UTF-8 file is refused with a clear error."""
+    data = Path(path).read_bytes()
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise InputError(f"{path}: looks like a binary file (NUL byte at offset {nul}); "
+                         "give a UTF-8 plain-text file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); convert it to UTF-8 "
+                         "(e.g. iconv -f latin1 -t utf-8)") from None
+    if not text.strip():
+        raise InputError(f"{path}: the text is empty; nothing to register")
+    return text
+
+
 def add_bundled(store: Store, path: Path, *, article_id: str, publisher: str, publisher_type: str,
                 url: str | None, date: str, title: str, license: str, boilerplate_lines: int = 0,
                 layout: str = "news") -> tuple[int, int]:
@@ -155,7 +172,7 @@ def add_bundled(store: Store, path: Path, *, article_id: str, publisher: str, pu
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such text file")
-    text = path.read_text(encoding="utf-8")
+    text = read_text_file(path)
     target = BUNDLED_TEXTS / f"{article_id}.txt"
     if target.resolve() != path.resolve():
         if target.exists() and target.read_text(encoding="utf-8") != text:
@@ -187,19 +204,21 @@ def _record_fields(reader: ArchiveReader, fname: str) -> list[str] | None:
     return sorted(next(iter(recs.values()))) if recs else None
 
 
-def add_archive(store: Store, archive: Path, files: list[str] | None = None) -> tuple[int, int]:
+def add_archive(store: Store, archive: Path, files: list[str] | None = None,
+                sources_file: Path | None = None) -> tuple[int, int]:
     """Register every record of the archive files (every *.jsonl file of the folder by default).
 
     Each file must be declared in corpus/sources.yaml; an undeclared one is an error naming it
     and showing the entry to add, before anything is written."""
-    sources = load_sources()
+    sources = load_sources(sources_file) if sources_file else load_sources()
     reader = ArchiveReader(archive)
     targets = list(files) if files else archive_files(archive)
     if not targets:
         raise InputError(f"archive {archive} holds no *.jsonl files")
     for fname in targets:
         if fname not in sources:
-            raise undeclared_error(fname, sources, _record_fields(reader, fname))
+            raise undeclared_error(fname, sources, _record_fields(reader, fname),
+                                   **({"path": Path(sources_file)} if sources_file else {}))
     runs = word_runs(rec["text"] for f in sorted(sources) if (Path(archive) / f).is_file()
                      for rec in reader.records(f).values())
     records = []

@@ -153,6 +153,8 @@ def _garbled(words: list[str]) -> tuple[str, str | None] | None:
 def _caps_label(words: list[str]) -> tuple[str | None, str | None]:
     """An all-capitals transcript label (PRESIDENT BIDEN, MR. SULLIVAN, SECRETARY GENERAL X)."""
     words = _strip_honorifics(words)
+    if words and words[0].lower() == "the":
+        words = words[1:]
     i = 0
     while i < len(words) and words[i].strip(".,").lower() in (_POST_WORDS | _CONNECTORS):
         i += 1
