@@ -115,6 +115,16 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_speakers(args) -> int:
+    from .speakers import speaker_report
+
+    store = Store(args.store)
+    report = speaker_report(store, TextLoader(resolve_archive(args.archive)), segment_now=not args.stored,
+                            progress=not args.no_progress)
+    print(report.summary())
+    return 0
+
+
 def cmd_segment(args) -> int:
     from .segment import LAYOUTS
     from .sentences import segment_articles
@@ -249,6 +259,16 @@ def register(sub) -> None:
     _common(p)
     p.add_argument("--articles", help="comma-separated article ids (default: all with text)")
     p.set_defaults(func=cmd_segment)
+
+    p = csub.add_parser("speakers", help="raw speaker strings and their canonical speaker and role",
+                        description="Report every raw speaker string of the corpus (speaker labels found by the "
+                                    "current segmenter, run in memory, and the speaker fields of sources that give "
+                                    "them as metadata) with the canonical speaker and role it normalises to "
+                                    "(corpus/speakers.py + corpus/speakers.yaml), and the strings left unmapped "
+                                    "(no role and no full name). Nothing is written.")
+    _common(p)
+    p.add_argument("--stored", action="store_true", help="use the stored sentences' labels instead of segmenting now")
+    p.set_defaults(func=cmd_speakers)
 
     p = csub.add_parser("validate", help="check offsets, checksums, labels, spans, splits and ids",
                         description="Validate the store against the texts and the schema. Exit 1 on any error. "

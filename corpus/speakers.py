@@ -290,3 +290,66 @@ def unify(names: Iterable[str | None]) -> dict[str, str]:
             spellings, key=lambda n: (-counts[n], -sum(ord(ch) > 127 for ch in n), n))
         out.update({n: best for n in spellings})
     return out
+
+
+@dataclass
+class SpeakerReport:
+    raw: Counter            # raw string -> units
+    voices: dict            # raw string -> Voice (after unify)
+    unmapped: list          # raw strings that gave neither a full name nor a role
+
+    def summary(self) -> str:
+        people = {v.speaker for v in self.voices.values() if v.speaker}
+        lines = [f"{len(self.raw)} distinct raw speaker string(s) -> {len(people)} canonical speaker(s); "
+                 f"{sum(1 for v in self.voices.values() if not v.speaker and v.role)} string(s) name a role only"]
+        for raw, n in self.raw.most_common():
+            v = self.voices[raw]
+            lines.append(f"{n:>6}  {raw!r} -> {v.speaker!r} | {v.role!r}")
+        if self.unmapped:
+            lines.append(f"unmapped ({len(self.unmapped)}): " + "; ".join(map(repr, self.unmapped)))
+        return "\n".join(lines)
+
+
+def speaker_report(store, loader, segment_now: bool = True, progress: bool = False) -> SpeakerReport:
+    """Every raw speaker string of the corpus and what it normalises to.
+
+    segment_now: labels come from running the current segmenter over the texts in memory (nothing
+    is stored), so a changed segmenter is seen before re-segmenting; otherwise from the stored
+    sentences. Sources that give the speaker as metadata (UN addresses) use the record field."""
+    from tqdm import tqdm
+
+    from .segment import LAYOUTS, segment
+    from .voices import VoiceResolver
+
+    resolver = VoiceResolver(loader)
+    raw: Counter = Counter()
+    voices: dict[str, Voice] = {}
+    stored: dict[str, list[dict]] = {}
+    if not segment_now:
+        for rec in store.sentences():
+            stored.setdefault(rec["article_id"], []).append(rec)
+    for aid, art in tqdm(sorted(store.articles().items()), desc="speakers", unit="article", disable=not progress):
+        text = loader.text_or_none(art)
+        if text is None:
+            continue
+        av = resolver.article(art)
+        if av.speaker is not None:
+            raw[av.speaker_label] += 1
+            voices[av.speaker_label] = av.speaker
+            continue
+        if segment_now:
+            if art.get("layout", "plain") not in LAYOUTS:
+                continue
+            spans = [u.speaker_span for u in segment(text, layout=art.get("layout", "plain"),
+                                                      exclude=[tuple(r) for r in art.get("exclude", [])])]
+        else:
+            spans = [r.get("speaker_span") for r in stored.get(aid, [])]
+        for sp in spans:
+            if sp:
+                label = text[sp[0]:sp[1]]
+                raw[label] += 1
+                voices.setdefault(label, resolver.unit(av, label))
+    display = unify(v.speaker for v in voices.values())
+    voices = {k: Voice(display.get(v.speaker, v.speaker) if v.speaker else None, v.role) for k, v in voices.items()}
+    unmapped = sorted(k for k, v in voices.items() if not v.role and (not v.speaker or " " not in v.speaker))
+    return SpeakerReport(raw, voices, unmapped)

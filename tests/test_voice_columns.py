@@ -85,3 +85,20 @@ def test_seed_rows_have_null_voice(tmp_path):
     assert set(train.unique("country")) == {None} and set(train.unique("country_alignment")) == {None}
     for col in ("speaker", "speaker_role", "speaker_label", "country", "country_alignment"):
         assert train.features[col].dtype == "string"
+
+
+def test_speaker_report_counts_raw_and_canonical(tmp_path, capsys):
+    from warvoices.corpus.cli import main
+    from warvoices.corpus.speakers import speaker_report
+
+    arch = _archive(tmp_path / "arch")
+    store = Store(tmp_path / "store")
+    add_archive(store, arch)
+    report = speaker_report(store, TextLoader(arch))
+    label = KREMLIN_TEXT.split(":")[0]
+    assert report.raw[label] == 2 and report.voices[label].speaker == "Ivan Example"
+    assert report.raw["José Exámple"] == 1 and report.raw["Jose Example"] == 1
+    assert report.voices["José Exámple"].speaker == report.voices["Jose Example"].speaker
+    assert report.unmapped == []
+    assert main(["corpus", "speakers", "--store", str(store.root), "--archive", str(arch), "--no-progress"]) == 0
+    assert "4 distinct raw speaker string(s) -> 3 canonical speaker(s)" in capsys.readouterr().out
