@@ -67,3 +67,34 @@ def missing_country_error(codes: list[str], where: str, path: Path = COUNTRIES_F
     return InputError(
         f"{where}: country code(s) {', '.join(codes)} have no entry in {path}; add one per code "
         "(name, region, alignment; see the rule in the file's header)")
+
+
+def render_country_splits(store=None) -> str:
+    """Markdown: states (and addresses) per stored split, by UN region and by alignment, for the
+    sources split by country. Rendered into datasheet.md by `warvoices generate`."""
+    from collections import Counter
+
+    from .store import Store
+
+    store = store or Store()
+    countries = load_countries()
+    arts = [a for a in store.articles().values() if a.get("split_by") == "country" and a.get("split")]
+    split_of: dict[str, str] = {}
+    for a in sorted(arts, key=lambda a: a["article_id"]):
+        split_of.setdefault(a["country"], a["split"])
+    splits = ("train", "validation", "test")
+    addresses = Counter(a["split"] for a in arts)
+    lines = ["_States per stored split (all addresses of a state share its split), rendered from the registry "
+             "and corpus/countries.yaml by `warvoices generate`._", "",
+             "| group | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
+
+    def row(label: str, pick) -> str:
+        c = Counter(s for code, s in split_of.items() if code in countries and pick(countries[code]))
+        return f"| {label} | " + " | ".join(str(c[s]) for s in splits) + " |"
+    for region in REGIONS:
+        lines.append(row(f"region {region}", lambda c, r=region: c.region == r))
+    for al in ALIGNMENTS:
+        lines.append(row(f"`{al}`", lambda c, a=al: c.alignment == a))
+    lines.append(row("**all states**", lambda c: True))
+    lines.append("| **addresses** | " + " | ".join(str(addresses[s]) for s in splits) + " |")
+    return "\n".join(lines)
