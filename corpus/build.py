@@ -117,7 +117,7 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
             report.skipped_articles.append(aid)
             continue
         views = views_for_article(art, by_article[aid], text)
-        title = loader.title(art)
+        title = voices.metadata(art, "title")
         art_voice = voices.article(art)
         labelled = any(v.sentence_id in finals for v in views)
         split = art["split"] if labelled else UNLABELED
@@ -145,7 +145,7 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
                 "speaker_label": v.speaker or art_voice.speaker_label or None,
                 "country": art_voice.country, "country_alignment": art_voice.alignment,
                 "flags": list(v.flags), "publisher": art["publisher"],
-                "publisher_type": art["publisher_type"], "date": art.get("date") or "", "url": loader.url(art),
+                "publisher_type": art["publisher_type"], "date": art.get("date") or "", "url": voices.metadata(art, "url"),
                 "title": title,
             }
             row.update(_encode(schema, final["labels"] if final else None))

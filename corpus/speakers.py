@@ -240,6 +240,8 @@ def normalize(label: str | None, role: str | None = None, source: str | None = N
         words = s.split()
         kept = _strip_honorifics(words)
         name = " ".join(kept if len(kept) >= 2 else words)
+        if len([ch for ch in name if ch.isalpha()]) > 5 and name.upper() == name:
+            name = _titlecase(name)  # a name field written in capitals
         return Voice(table.person(name), given_role)
     scoped = table.by_source.get(source or "", {}).get(s.casefold())
     if scoped:

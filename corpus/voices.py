@@ -41,6 +41,16 @@ class VoiceResolver:
         value = self.loader.record_field(article, src.metadata[column])
         return value if value not in ("", None) else None
 
+    def metadata(self, article: dict, column: str) -> str:
+        """title/url: the registry's value, else the archive record field the source maps the
+        column to in sources.yaml (the same-named field when the source does not say)."""
+        if article.get(column):
+            return article[column]
+        src = source_of(article, self.sources)
+        field = src.metadata.get(column, column) if src else column
+        value = self.loader.record_field(article, field)
+        return str(value) if value else ""
+
     def article(self, article: dict) -> ArticleVoice:
         src = source_of(article, self.sources)
         country = article.get("country") or (src.country if src else None) or self._field(article, src, "country")

@@ -122,3 +122,24 @@ def test_sources_file_without_sources_mapping(tmp_path):
     p.write_text("files: []\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"sources\.yaml: sources: the file needs a top-level mapping"):
         load_sources(p)
+
+
+def test_metadata_fields_are_read_as_the_entry_maps_them(tmp_path):
+    from warvoices.corpus.texts import TextLoader
+    from warvoices.corpus.voices import VoiceResolver
+
+    arch = tmp_path / "arch"
+    arch.mkdir()
+    _write(arch / "parliament.jsonl", [_record("p-1", "An invented speech.", nation="KEN", member="MS. ANA EXAMPLE",
+                                               post="Speaker of the Invented House", headline="Invented headline")])
+    entry = GOOD_ENTRY.replace("title: title", "title: headline")
+    sources_file = _sources(tmp_path, entry)
+    store = Store(tmp_path / "s")
+    add_archive(store, arch, sources_file=sources_file)
+    resolver = VoiceResolver(TextLoader(arch))
+    resolver.sources = load_sources(sources_file)
+    art = store.articles()["p-1"]
+    assert resolver.metadata(art, "title") == "Invented headline"
+    voice = resolver.article(art)
+    assert (voice.country, voice.alignment) == ("KEN", "non_aligned")
+    assert (voice.speaker.speaker, voice.speaker.role) == ("Ana Example", "Speaker of the Invented House")
