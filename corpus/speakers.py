@@ -84,8 +84,25 @@ def fold(name: str) -> str:
     s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
     s = s.replace("-", " ").replace("’", "'")
     words = [w.strip(".,") for w in s.split()]
-    words = [w for w in words if w and w not in _HONORIFICS and w not in _KEY_TITLES and not re.fullmatch(r"[a-z]", w)]
+    words = [_translit(w) for w in words
+             if w and w not in _HONORIFICS and w not in _KEY_TITLES and not re.fullmatch(r"[a-z]", w)]
     return " ".join(words)
+
+
+# Romanisations of one Russian or Ukrainian name differ in a few regular ways (Sergey/Sergei,
+# Valeriy/Valery, Aleksei/Alexei, Dmitri/Dmitry); the matching key writes them one way.
+_NAME_FORMS = {"aleksandr": "alexander", "alexandr": "alexander", "dmitri": "dmitry", "yevgeni": "yevgeny",
+               "evgeny": "yevgeny", "yuri": "yury", "mikhael": "mikhail", "pyotr": "petr"}
+
+
+def _translit(word: str) -> str:
+    if len(word) > 4 and word.isalpha():
+        word = word.replace("ks", "x")
+        if word.endswith("ey"):
+            word = word[:-2] + "ei"
+        elif word.endswith("iy"):
+            word = word[:-2] + "y"
+    return _NAME_FORMS.get(word, word)
 
 
 def _is_name_word(w: str) -> bool:

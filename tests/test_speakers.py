@@ -83,3 +83,20 @@ def test_table_rejects_a_variant_of_two_people(tmp_path):
 def test_committed_table_loads():
     table = load_table()
     assert table.person("Zelenskky") == "Volodymyr Zelenskyy"
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Sergey Ivanovsky", "Sergei Ivanovsky"), ("Valeriy Examplev", "Valery Examplev"),
+    ("Aleksei Invented", "Alexei Invented"), ("Aleksandr Example", "Alexander Example"),
+    ("Dmitri Madeup", "Dmitry Madeup"),
+])
+def test_romanisation_variants_are_one_person(a, b):
+    assert fold(a) == fold(b)
+    assert len(set(unify([a, b, b]).values())) == 1
+
+
+def test_unseen_long_kremlin_label():
+    label = ("Governor of the Invented Region, Chairman of the Commission on Invented Affairs of the State Council "
+             "Pyotr Madeup Madeup PyotrGovernor of the Invented Region")
+    assert normalize(label) == Voice("Pyotr Madeup", "Governor of the Invented Region, Chairman of the Commission "
+                                                     "on Invented Affairs of the State Council")
