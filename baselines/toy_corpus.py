@@ -118,7 +118,8 @@ def _row(rec: dict, index: int, schema) -> dict:
     text = rec["text"]
     row = {
         "id": rec["id"], "article_id": rec["article_id"], "sentence_index": index, "kind": "body",
-        "text": text, "context_before": "", "context_after": "", "speaker": None, "flags": [],
+        "text": text, "context_before": "", "context_after": "", "speaker": None, "speaker_role": None,
+        "speaker_label": None, "country": None, "country_alignment": None, "flags": [],
         "publisher": "toy", "publisher_type": "news", "date": "2024-01-01", "url": "", "title": "",
     }
     for f in schema.choice_fields:

@@ -27,10 +27,12 @@ from tqdm import tqdm
 from warvoices.annotation.schema import load_schema
 
 from .errors import WarVoicesError
-from .features import NO_LABEL, dataset_features, task_columns
+from .features import NO_LABEL, VOICE_COLUMNS, dataset_features, task_columns
+from .speakers import unify
 from .store import Store
 from .texts import TextLoader
 from .textview import views_for_article
+from .voices import VoiceResolver
 
 UNLABELED = "unlabeled"
 CARD_TEMPLATE = Path(__file__).with_name("dataset_card.md")
@@ -101,6 +103,7 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
     report = BuildReport()
     art_count: Counter = Counter()
     span_field = schema.span_fields[0].name if schema.span_fields else None
+    voices = VoiceResolver(loader)
     for aid in tqdm(sorted(articles), desc="build", unit="article", disable=not progress):
         art = articles[aid]
         if not loader.available(art):
@@ -114,7 +117,8 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
             report.skipped_articles.append(aid)
             continue
         views = views_for_article(art, by_article[aid], text)
-        title = loader.title(art)
+        title = voices.metadata(art, "title")
+        art_voice = voices.article(art)
         labelled = any(v.sentence_id in finals for v in views)
         split = art["split"] if labelled else UNLABELED
         if split not in rows:
@@ -133,11 +137,15 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
                 if span_field:
                     entry[span_field] = _spans(a.get("source_spans"), v.text)
                 raw.append(entry)
+            voice = voices.unit(art_voice, v.speaker)
             row = {
                 "id": v.sentence_id, "article_id": aid, "sentence_index": v.index, "kind": v.kind,
                 "text": v.text, "context_before": v.context_before, "context_after": v.context_after,
-                "speaker": v.speaker, "flags": list(v.flags), "publisher": art["publisher"],
-                "publisher_type": art["publisher_type"], "date": art.get("date") or "", "url": loader.url(art),
+                "speaker": voice.speaker, "speaker_role": voice.role,
+                "speaker_label": v.speaker or art_voice.speaker_label or None,
+                "country": art_voice.country, "country_alignment": art_voice.alignment,
+                "flags": list(v.flags), "publisher": art["publisher"],
+                "publisher_type": art["publisher_type"], "date": art.get("date") or "", "url": voices.metadata(art, "url"),
                 "title": title,
             }
             row.update(_encode(schema, final["labels"] if final else None))
@@ -146,6 +154,12 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
             row["label_method"] = {f.name: (final or {}).get("method", {}).get(f.name) for f in schema.fields}
             row["annotations"] = raw
             rows[split].append(row)
+    # one display string per person over the whole dataset (spellings differing in accents/case)
+    display = unify(r["speaker"] for split_rows in rows.values() for r in split_rows)
+    for split_rows in rows.values():
+        for r in split_rows:
+            if r["speaker"]:
+                r["speaker"] = display[r["speaker"]]
     report.rows = {s: len(rows[s]) for s in splits}
     report.articles = dict(art_count)
     for s in splits:
@@ -198,6 +212,9 @@ def write_dataset_dir(rows: dict[str, list[dict]], report: BuildReport, out: Pat
         files: dict[str, str] = {}
         for split, split_rows in rows.items():
             if split_rows:
+                for r in split_rows:  # rows made by other writers (toy corpora) may lack voice columns
+                    for col in VOICE_COLUMNS:
+                        r.setdefault(col, None)
                 part = tmp / "data" / f"{split}.parquet"
                 Dataset.from_list(split_rows, features=features).to_parquet(str(part))
                 # datasets caches a local folder by file names, not contents: a content-hashed

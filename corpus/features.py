@@ -18,8 +18,11 @@ NO_LABEL = -1
 # metadata columns, in output order (label columns follow, then provenance)
 META_COLUMNS = [
     "id", "article_id", "sentence_index", "kind", "text", "context_before", "context_after",
-    "speaker", "flags", "publisher", "publisher_type", "date", "url", "title",
+    "speaker", "speaker_role", "speaker_label", "country", "country_alignment",
+    "flags", "publisher", "publisher_type", "date", "url", "title",
 ]
+# whose voice a unit is (corpus/voices.py); null when the source does not say
+VOICE_COLUMNS = ["speaker", "speaker_role", "speaker_label", "country", "country_alignment"]
 
 
 def span_feature() -> List:
@@ -55,6 +58,10 @@ def dataset_features(schema: Schema | None = None) -> Features:
         "context_before": Value("string"),
         "context_after": Value("string"),
         "speaker": Value("string"),
+        "speaker_role": Value("string"),
+        "speaker_label": Value("string"),
+        "country": Value("string"),
+        "country_alignment": Value("string"),
         "flags": List(Value("string")),
         "publisher": Value("string"),
         "publisher_type": Value("string"),

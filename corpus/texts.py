@@ -87,6 +87,13 @@ class TextLoader:
             return self.archive.record(src["archive_file"], src["archive_id"]).get(name) or ""
         return ""
 
+    def record_field(self, article: dict, name: str):
+        """A field of an archive article's record (None for bundled texts or without the archive)."""
+        src = article["text_source"]
+        if "archive_file" in src and self.archive is not None:
+            return self.archive.record(src["archive_file"], src["archive_id"]).get(name)
+        return None
+
     def title(self, article: dict) -> str:
         return self.metadata(article, "title")
 

@@ -18,6 +18,9 @@ named after the defect. Ids, in the order checks run:
   V013 missing-split               an article has no stored split
   V014 inconsistent-attribution    (warning) dependent fields contradict their field (schema `dependencies`:
                                    attribution none with a source type or span, or the reverse)
+  V020 country-split-mismatch      addresses of one country (sources split by country) are in different
+                                   splits, or such an article has no country known to corpus/countries.yaml
+  V021 not-segmented               (warning) registered articles without sentences yet; run `corpus segment`
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from tqdm import tqdm
 
 from warvoices.annotation.schema import load_schema
 
+from .countries import load_countries
 from .errors import ChecksumMismatch, Issue, TextUnavailable
 from .store import ANNOTATIONS, ARTICLES, FINAL, SENTENCES, Store, read_jsonl, short_hash
 from .texts import TextLoader
@@ -83,6 +87,25 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
             issues.append(Issue("V011", ERROR, ptr, f"publisher type {art.get('publisher_type')!r} not in "
                                                     f"{sorted(vocab['publisher_type'])}"))
 
+    # sources split by country: one split per country (the registry's rule; stored splits never move)
+    countries = load_countries()
+    country_split: dict[str, tuple[str, str]] = {}
+    for aid in sorted(articles, key=lambda a: art_line[a]):
+        art = articles[aid]
+        if art.get("split_by") != "country":
+            continue
+        ptr = f"{where(ARTICLES, art_line[aid])} ({aid})"
+        code = art.get("country")
+        if code not in countries:
+            issues.append(Issue("V020", ERROR, ptr, f"country {code!r} has no entry in corpus/countries.yaml; "
+                                                    "add one (name, region, alignment)"))
+            continue
+        if art.get("split"):
+            first = country_split.setdefault(code, (art["split"], aid))
+            if first[0] != art["split"]:
+                issues.append(Issue("V020", ERROR, ptr, f"split {art['split']} but {first[1]} of the same country "
+                                                        f"{code} is in {first[0]}; all articles of a country share a split"))
+
     # texts (checksum-verified)
     texts: dict[str, str] = {}
     unavailable = 0
@@ -102,8 +125,10 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
     sentences: dict[str, dict] = {}
     sent_line: dict[str, int] = {}
     by_article: dict[str, list[dict]] = defaultdict(list)
+    with_sentences: set[str] = set()
     for lineno, rec in read_jsonl(store.path(SENTENCES)):
         sid, aid = rec["sentence_id"], rec["article_id"]
+        with_sentences.add(aid)
         ptr = f"{where(SENTENCES, lineno)} ({sid})"
         if sid in sentences:
             other = sentences[sid]["article_id"]
@@ -157,6 +182,12 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
                                 f"same text as {seen[key][0]} but in split {split} vs {seen[key][1]}"))
         else:
             seen.setdefault(key, (sid, split))
+
+    waiting = sorted(aid for aid in articles if aid not in with_sentences)
+    if waiting:
+        issues.append(Issue("V021", WARNING, str(store.path(ARTICLES)),
+                            f"{len(waiting)} registered article(s) have no sentences yet (e.g. {', '.join(waiting[:3])}); "
+                            "run `warvoices corpus segment`"))
 
     def sentence_len(sid: str) -> int | None:
         rec = sentences.get(sid)

@@ -42,7 +42,7 @@ def test_seed_only_build_loads_with_features(seed_build):
         assert isinstance(train.features[f.name], ClassLabel)
         assert train.features[f.name].names == f.label_names
     assert train.features["source_spans"].feature["text"].dtype == "string"
-    assert report.skipped_articles and len(report.skipped_articles) == 570
+    assert report.skipped_articles and len(report.skipped_articles) == 941
 
 
 def test_rows_match_the_text_and_labels(seed_build):
@@ -88,7 +88,7 @@ def test_cli_build_reports_counts_and_skips(tmp_path, capsys, monkeypatch):
     assert main(["build", "--out", str(tmp_path / "d"), "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "train" in out and "29" in out
-    assert "skipped 570 registered article(s) without text" in out
+    assert "skipped 941 registered article(s) without text" in out
     card = (tmp_path / "d" / "README.md").read_text()
     assert card.startswith("---\n") and "config_name: stance" in card
 

@@ -34,8 +34,9 @@ def test_committed_registry_has_every_archive_article_and_a_split():
     arts = Store().articles()
     by_file = Counter(a["text_source"].get("archive_file") for a in arts.values())
     assert by_file["whitehouse.jsonl"] == 230 and by_file["kremlin.jsonl"] == 122 and by_file["president_gov_ua.jsonl"] == 218
+    assert by_file["ungdc.jsonl"] == 371
     assert all(a["split"] in ("train", "validation", "test") for a in arts.values())
-    assert len(arts) == 571
+    assert len(arts) == 942
 
 
 def test_archive_registration_is_idempotent_and_matches_checksums(archive, tmp_path):
