@@ -106,6 +106,9 @@ def test_guideline_tables_list_every_label_with_its_definition():
     for field in s.choice_fields:
         for i, lab in enumerate(field.labels):
             assert f"| {i} | `{lab.name}` | {lab.definition} |" in text
+    # the consistency rules and the version of each newer field are rendered from the schema too
+    assert s.rules and all(rule.describe().replace("'", "`") in text for rule in s.rules)
+    assert "`about_war` (version 2)" in text
 
 
 def test_generated_files_are_up_to_date():
