@@ -173,6 +173,35 @@ class Schema:
                                                 f"both should be {self.field(name).null_label!r} or neither"))
         return problems
 
+    def reconcile(self, labels: dict, spans: dict[str, list] | None = None) -> tuple[dict, dict]:
+        """Labels (and spans) that keep the schema's rules, for machine predictions shown to
+        annotators: a when/then rule that holds sets its `then` labels; a null field empties its
+        dependents; a dependent left null under a non-null field is dropped (the annotator
+        decides it). Independent per-field models can otherwise predict e.g. about_war "no" with
+        stance "pro_russia". Returns new dicts; `consistency_problems` of the result is empty."""
+        labels, spans = dict(labels), {k: list(v) for k, v in (spans or {}).items()}
+        for rule in self.rules:
+            if all(labels.get(k) == v for k, v in rule.when):
+                for dep, want in rule.then:
+                    if dep in labels:
+                        labels[dep] = want
+        for name, dependents in self.dependencies:
+            value = labels.get(name)
+            if value is None:
+                continue
+            null = self.field(name).null_label
+            for dep in dependents:
+                f = self.field(dep)
+                if f.kind == "spans":
+                    if value == null and dep in spans:
+                        spans[dep] = []
+                elif dep in labels and labels[dep] is not None:
+                    if value == null:
+                        labels[dep] = f.null_label
+                    elif labels[dep] == f.null_label:
+                        del labels[dep]
+        return labels, spans
+
     def vocabulary(self, name: str) -> tuple[str, ...]:
         try:
             return self.vocabularies[name]

@@ -147,3 +147,18 @@ def test_dependencies_come_from_the_schema():
     assert s.dependency_problems({"attribution": "direct", "source_type": "media"}, {"source_spans": []}) == []
     assert len(s.dependency_problems({"attribution": "none", "source_type": "media"}, {"source_spans": [[0, 2]]})) == 2
     assert s.dependency_problems({"attribution": "indirect", "source_type": "none"})
+
+
+def test_reconcile_makes_predictions_keep_the_rules():
+    s = load_schema()
+    labels, spans = s.reconcile({"about_war": "no", "stance": "pro_russia", "event_type": "combat",
+                                 "attribution": "none", "source_type": "media"}, {"source_spans": [[0, 3]]})
+    assert labels == {"about_war": "no", "stance": "neutral", "event_type": "none", "attribution": "none",
+                      "source_type": "none"}
+    assert spans == {"source_spans": []} and s.consistency_problems(labels, spans) == []
+    # attributed speech with no source type: the source type is left to the annotator
+    labels, _ = s.reconcile({"attribution": "indirect", "source_type": "none", "stance": "neutral"})
+    assert labels == {"attribution": "indirect", "stance": "neutral"}
+    # consistent labels pass unchanged
+    ok = {"about_war": "yes", "stance": "pro_ukraine", "attribution": "direct", "source_type": "media"}
+    assert s.reconcile(ok, {"source_spans": [[0, 2]]}) == (ok, {"source_spans": [[0, 2]]})
