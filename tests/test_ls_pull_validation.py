@@ -130,3 +130,19 @@ def test_a_skip_answered_later_adds_a_record_but_a_withdrawn_answer_is_a_change(
     withdrawn[0]["annotations"][0].update(was_cancelled=True)
     _, issues = validate_export(withdrawn, ctx)
     assert [i.id for i in issues] == ["LS011"]
+
+
+def test_pulled_records_say_their_guideline_version():
+    from warvoices.annotation.schema import guidelines_version
+
+    export, ctx = load("clean")
+    records, _ = validate_export(export, ctx)
+    assert {r["guideline_version"] for r in records} == {guidelines_version()}
+    # a batch annotated under version 1 (a project made with the version-1 form) needs no about_war
+    raw = json.loads((FIXTURES / "clean.json").read_text(encoding="utf-8"))["export"]  # as written: no about_war
+    ctx.guideline_version = 1
+    records, issues = validate_export(raw, ctx)
+    assert issues == [] and {r["guideline_version"] for r in records} == {1}
+    ctx.guideline_version = 2
+    _, issues = validate_export(raw, ctx)
+    assert [i.id for i in issues] == ["LS002"] and "about_war" in issues[0].message
