@@ -162,3 +162,23 @@ def test_reconcile_makes_predictions_keep_the_rules():
     # consistent labels pass unchanged
     ok = {"about_war": "yes", "stance": "pro_ukraine", "attribution": "direct", "source_type": "media"}
     assert s.reconcile(ok, {"source_spans": [[0, 2]]}) == (ok, {"source_spans": [[0, 2]]})
+
+
+def test_fixture_labels_come_from_the_schema():
+    # the helper the fixtures use: every required field of the current guidelines, rule-consistent
+    from schema_labels import fill_label_studio_results, full_labels
+
+    s = load_schema()
+    assert set(full_labels()) == {f.name for f in s.required_fields(s.guideline_version)}
+    assert set(full_labels(1)) == {f.name for f in s.required_fields(1)}
+    assert s.consistency_problems(full_labels()) == []
+    assert full_labels(stance="pro_russia")["stance"] == "pro_russia"
+    with pytest.raises(KeyError, match="mood"):
+        full_labels(mood="calm")
+    export = [{"annotations": [{"result": [{"from_name": "stance", "type": "choices",
+                                            "value": {"choices": ["neutral"]}}]},
+                               {"was_cancelled": True, "result": []}]}]
+    fill_label_studio_results(export, written_for=1)
+    added = {r["from_name"] for r in export[0]["annotations"][0]["result"]}
+    assert added == {"stance"} | {f.name for f in s.required_fields(s.guideline_version) if f.since > 1}
+    assert export[0]["annotations"][1]["result"] == []
