@@ -83,6 +83,10 @@ def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotat
     extra = set(labels) - {f.name for f in schema.choice_fields}
     if extra:
         raise InputError(f"{where}: unknown field(s) {sorted(extra)} in labels")
+    newer = sorted(n for n in labels if schema.field(n).since > version)
+    if newer:
+        raise InputError(f"{where}: {newer} did not exist in guideline version {version}; "
+                         "a record of that version cannot have them")
     if "source_mentions" in rec:
         if texts is None or sid not in texts:
             raise InputError(f"{where}: source_mentions need the sentence text; pass --archive DIR")

@@ -89,6 +89,9 @@ def test_imports_record_the_guideline_version(store, tmp_path):
     import_direct(store, _write(tmp_path, old), annotator="ann-d", created_at="2026-11-27T00:00:00+00:00")
     rec = next(r for r in store.annotations() if r["annotator"] == "ann-d")
     assert rec["guideline_version"] == 1 and "about_war" not in rec["labels"]
+    with pytest.raises(InputError, match=r"\['about_war'\] did not exist in guideline version 1"):
+        import_direct(store, _write(tmp_path, dict(old, about_war="yes")), annotator="ann-e",
+                      created_at="2026-11-27T00:00:00+00:00")
     with pytest.raises(InputError, match="guideline_version 9"):
         import_direct(store, _write(tmp_path, dict(ANSWER, guideline_version=9)), annotator="ann-e",
                       created_at="2026-11-28T00:00:00+00:00")
