@@ -199,7 +199,7 @@ def collect_answers(records: Iterable[dict], schema: Schema | None = None, name:
         version = schema.record_version(rec)
         if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= schema.guideline_version:
             raise InputError(f"annotation {aid}: guideline_version {version!r} is not a whole number from 1 to "
-                             f"{schema.guideline_version}; run `warvoices corpus validate` (V017)")
+                             f"{schema.guideline_version}; run `warvoices corpus validate` (V032)")
         answer = Answer(
             annotation_id=aid, sentence_id=rec["sentence_id"], annotator=rec["annotator"],
             created_at=str(rec.get("created_at", "")),

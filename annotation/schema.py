@@ -121,10 +121,22 @@ class Schema:
         """Required choice fields of a record made under guideline `version`."""
         return [f for f in self.fields_for_version(version) if f.kind == "choice" and f.required]
 
+    @staticmethod
+    def stated_version(rec: dict):
+        """The guideline version a record states, as stored: its `guideline_version` (the store
+        contract), else `origin.guideline_version` (where a Label Studio pull may put it); a
+        string of digits counts as that number. None when the record states none."""
+        v = rec.get("guideline_version")
+        if v is None:
+            v = (rec.get("origin") or {}).get("guideline_version") if isinstance(rec.get("origin"), dict) else None
+        if isinstance(v, str) and v.isdigit():
+            v = int(v)
+        return v
+
     def record_version(self, rec: dict) -> int:
         """Guideline version of an annotation or final record. Records written before versions
-        were recorded carry none and are version 1 (validation warns about them, V018)."""
-        v = rec.get("guideline_version")
+        were recorded carry none and are version 1 (validation warns about them, V033)."""
+        v = self.stated_version(rec)
         return 1 if v is None else v
 
     def dependency_problems(self, labels: dict, spans: dict[str, list] | None = None) -> list[str]:

@@ -130,12 +130,12 @@ def _row(rec: dict, index: int, schema) -> dict:
         row[f.name] = NO_LABEL if value is None else f.index(value)
     for f in schema.span_fields:
         row[f.name] = [{"start": s, "end": e, "text": text[s:e]} for s, e in rec.get(f.name) or []]
-    row["label_method"] = {f.name: ("single" if rec.get(f.name) is not None else None) for f in schema.fields}
     # labelled rows follow the guidelines whose required fields they all have (version-1 gold has no about_war)
     labelled = any(rec.get(f.name) is not None for f in schema.choice_fields)
     row["guideline_version"] = (max((v for v in range(1, schema.guideline_version + 1)
                                      if all(rec.get(f.name) is not None for f in schema.required_fields(v))),
                                     default=1) if labelled else NO_LABEL)
+    row["label_method"] = {f.name: ("single" if rec.get(f.name) is not None else None) for f in schema.fields}
     row["annotations"] = []
     return row
 

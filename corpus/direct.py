@@ -65,7 +65,8 @@ def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotat
     except (ValueError, AttributeError):
         raise InputError(f"{where}: created_at {created_at!r} is not an ISO 8601 time") from None
     # the guidelines the labels were made under: the line's own, else the current ones
-    version = rec.get("guideline_version", schema.guideline_version)
+    version = schema.stated_version(rec)
+    version = schema.guideline_version if version is None else version
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= schema.guideline_version:
         raise InputError(f"{where}: guideline_version {version!r} is not a whole number from 1 to "
                          f"{schema.guideline_version}")

@@ -47,6 +47,10 @@ def stamp_guideline_version(store: Store, version: int = LEGACY_VERSION, dry_run
         for lineno, rec in read_jsonl(path):
             if "guideline_version" in rec:
                 n_old += 1
+            elif schema.stated_version(rec) is not None:
+                # stated only in the origin (a Label Studio pull): written where the store contract reads it
+                rec = {**rec, "guideline_version": schema.stated_version(rec)}
+                n_new += 1
             else:
                 # a record that already holds a field newer than `version` cannot be that old
                 newer = [f.name for f in schema.fields if f.since > version and f.name in (rec.get("labels") or {})]

@@ -18,12 +18,12 @@ named after the defect. Ids, in the order checks run:
   V013 missing-split               an article has no stored split
   V014 inconsistent-attribution    (warning) dependent fields contradict their field (schema `dependencies`:
                                    attribution none with a source type or span, or the reverse)
-  V015 inconsistent-about-war      (warning) a when/then rule of the schema is broken (about_war no
+  V030 inconsistent-about-war      (warning) a when/then rule of the schema is broken (about_war no
                                    with a stance other than neutral or an event type other than none)
-  V016 missing-required-label      a record lacks a required field of the guideline version it was
+  V031 missing-required-label      a record lacks a required field of the guideline version it was
                                    made under (a version-2 record without about_war)
-  V017 unknown-guideline-version   guideline_version is not a whole number from 1 to the current one
-  V018 missing-guideline-version   (warning) the record does not say which guideline version it
+  V032 unknown-guideline-version   guideline_version is not a whole number from 1 to the current one
+  V033 missing-guideline-version   (warning) the record does not say which guideline version it
                                    follows; it is judged as version 1 (run `warvoices corpus migrate`)
 """
 from __future__ import annotations
@@ -60,20 +60,20 @@ def _labels_issues(schema, rec: dict, pointer: str, text_len: int | None) -> lis
                                 f"source span {span} is not inside the sentence (length {text_len})"))
     span_fields = {f.name: rec.get(f.name) or [] for f in schema.span_fields if f.name in rec}
     for problem in schema.consistency_problems(labels, span_fields):
-        issues.append(Issue("V014" if problem.kind == "null" else "V015", WARNING, pointer, problem.message))
+        issues.append(Issue("V014" if problem.kind == "null" else "V030", WARNING, pointer, problem.message))
     issues.extend(_version_issues(schema, rec, pointer))
     return issues
 
 
 def _version_issues(schema, rec: dict, pointer: str) -> list[Issue]:
     """The record's guideline version, and the required fields of that version."""
-    raw = rec.get("guideline_version")
+    raw = schema.stated_version(rec)
     if raw is None:
         version = 1
-        issue = [Issue("V018", WARNING, pointer, "no guideline_version; judged as version 1 (records made before "
+        issue = [Issue("V033", WARNING, pointer, "no guideline_version; judged as version 1 (records made before "
                                                   "versions were recorded). Run `warvoices corpus migrate`")]
     elif isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= schema.guideline_version:
-        return [Issue("V017", ERROR, pointer, f"guideline_version {raw!r} is not a whole number from 1 to "
+        return [Issue("V032", ERROR, pointer, f"guideline_version {raw!r} is not a whole number from 1 to "
                                               f"{schema.guideline_version} (the current guidelines)")]
     else:
         version, issue = raw, []
@@ -82,7 +82,7 @@ def _version_issues(schema, rec: dict, pointer: str) -> list[Issue]:
     labels = rec.get("labels") or {}
     missing = [f.name for f in schema.required_fields(version) if labels.get(f.name) is None]
     if missing:
-        issue.append(Issue("V016", ERROR, pointer, f"made under guideline version {version} but has no label for "
+        issue.append(Issue("V031", ERROR, pointer, f"made under guideline version {version} but has no label for "
                                                    f"required field(s) {missing}"))
     return issue
 

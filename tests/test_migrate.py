@@ -30,7 +30,7 @@ def _legacy_store(tmp_path):
 
 def test_legacy_records_are_stamped_version_1_once(tmp_path):
     store = _legacy_store(tmp_path)
-    assert {i.id for i in validate_store(store, TextLoader(None))} == {"V018"}
+    assert {i.id for i in validate_store(store, TextLoader(None))} == {"V033"}
     report = stamp_guideline_version(store)
     assert report.stamped == {"annotations.jsonl": 2, "final.jsonl": 1}
     assert all(r["guideline_version"] == 1 for r in store.annotations())
@@ -68,3 +68,15 @@ def test_the_committed_store_says_the_version_of_every_record():
     store = Store(REPO / "corpus" / "data")
     assert {r.get("guideline_version") for r in store.annotations()} == {1}
     assert {r.get("guideline_version") for r in store.finals().values()} == {1}
+
+
+def test_a_version_stated_only_in_the_origin_is_moved_to_the_record(tmp_path):
+    store = _legacy_store(tmp_path)
+    lines = [rec for _, rec in read_jsonl(store.path("annotations.jsonl"))]
+    lines[0]["origin"]["guideline_version"] = "2"  # how a pull may keep it
+    lines[0]["labels"]["about_war"] = "yes"
+    store.path("annotations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    stamp_guideline_version(store)
+    by_id = {r["annotation_id"]: r for r in store.annotations()}
+    assert by_id[lines[0]["annotation_id"]]["guideline_version"] == 2
+    assert by_id[lines[1]["annotation_id"]]["guideline_version"] == 1

@@ -45,6 +45,9 @@ def test_guideline_versions_decide_which_fields_a_record_has():
     assert {f.name for f in s.required_fields(1)} == set(RELEASED_V1)
     assert {f.name for f in s.required_fields(2)} == set(RELEASED_V1) | {"about_war"}
     assert s.record_version({}) == 1 and s.record_version({"guideline_version": 2}) == 2
+    # a pull that keeps the version in its origin, as a string, states it too
+    assert s.record_version({"origin": {"tool": "label-studio", "guideline_version": "2"}}) == 2
+    assert s.stated_version({"guideline_version": "v2"}) == "v2"  # not a number: validation reports it
 
 
 def test_guidelines_version_falls_back_to_schema_version(tmp_path):
