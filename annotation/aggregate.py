@@ -83,6 +83,7 @@ class Pending:
     method: dict[str, str]  # settled fields only
     annotation_ids: list[str]
     disputed: list[str]
+    guideline_version: int = 1  # of the answers the sentence rests on; its final label follows it
 
 
 @dataclass
@@ -172,9 +173,12 @@ def aggregate(batch: Batch, *, vote: str = "none", min_posterior: float = 0.0,
     # choice fields: settle unanimous/single, vote where allowed, collect the rest
     settled: dict[str, dict[str, tuple[str, str]]] = {}  # sid -> field -> (label, method)
     disputes: dict[str, list[Dispute]] = {}
+    # a field the sentence's guideline version does not have (about_war in version-1 answers) is
+    # not asked: no label, no method, no dispute
+    version = {sid: batch.guideline_version(sid) for sid in batch.answers}
     for f in schema.choice_fields:
         answers = {sid: {a: ans.labels[f.name] for a, ans in per.items() if ans.labels[f.name] is not None}
-                   for sid, per in batch.answers.items()}
+                   for sid, per in batch.answers.items() if f.since <= version[sid]}
         need_vote = set()
         for sid, per in answers.items():
             distinct = set(per.values())
@@ -229,14 +233,31 @@ def aggregate(batch: Batch, *, vote: str = "none", min_posterior: float = 0.0,
     for sid in sorted(batch.answers):
         per = batch.answers[sid]
         ids = sorted(ans.annotation_id for ans in per.values())
-        labels = {f.name: settled.get(sid, {}).get(f.name, (None, None))[0] for f in schema.choice_fields}
+        labels = {f.name: settled.get(sid, {}).get(f.name, (None, None))[0]
+                  for f in schema.fields_for_version(version[sid]) if f.kind == "choice"}
         spans = {f.name: (_span_value(span_settled[sid][f.name][0]) if f.name in span_settled.get(sid, {})
                           else None) for f in schema.span_fields}
         method = {n: m for n, (_, m) in {**settled.get(sid, {}), **span_settled.get(sid, {})}.items()}
+        if sid not in disputes:
+            # field-wise settling can break a schema rule (about_war "no" settled, stance voted
+            # pro_x): the adjudicator decides the fields of the broken rule
+            for problem in schema.consistency_problems(labels, {k: v for k, v in spans.items() if v is not None}):
+                for fname in problem.fields:
+                    if fname not in {d.field for d in disputes.get(sid, [])} and fname in labels:
+                        disputes.setdefault(sid, []).append(_choice_dispute(
+                            batch, sid, schema.field(fname), f"the settled labels break a schema rule: {problem.message}"))
         if sid in disputes:
-            pending[sid] = Pending(sid, labels, spans, method, ids, [d.field for d in disputes[sid]])
+            for d in disputes[sid]:
+                if d.field in labels:
+                    labels[d.field] = None
+                if d.field in spans:
+                    spans[d.field] = None
+                method.pop(d.field, None)
+            pending[sid] = Pending(sid, labels, spans, method, ids, [d.field for d in disputes[sid]],
+                                   version[sid])
         else:
-            finals.append(_final_record(schema, sid, labels, spans, method, ids, None, _latest_time(per.values())))
+            finals.append(_final_record(schema, sid, labels, spans, method, ids, None, _latest_time(per.values()),
+                                        version[sid]))
     ordered = [d for sid in sorted(disputes) for d in disputes[sid]]
     return Aggregation(vote=vote, finals=finals, pending=pending, disputes=ordered)
 
@@ -250,12 +271,15 @@ def _choice_dispute(batch: Batch, sid: str, f: Field, reason: str) -> Dispute:
 
 def _final_record(schema: Schema, sid: str, labels: Mapping[str, str | None],
                   spans: Mapping[str, list | None], method: Mapping[str, str], annotation_ids: list[str],
-                  adjudicator: str | None, decided_at: str) -> dict:
-    rec = {"sentence_id": sid, "labels": {f.name: labels[f.name] for f in schema.choice_fields}}
-    for f in schema.span_fields:
-        rec[f.name] = spans[f.name]
-    rec.update({"method": {f.name: method[f.name] for f in schema.fields}, "annotation_ids": annotation_ids,
-                "adjudicator": adjudicator, "decided_at": decided_at})
+                  adjudicator: str | None, decided_at: str, guideline_version: int) -> dict:
+    """A final.jsonl record; it has exactly the fields of its guideline version."""
+    fields = schema.fields_for_version(guideline_version)
+    rec = {"sentence_id": sid, "labels": {f.name: labels[f.name] for f in fields if f.kind == "choice"}}
+    for f in fields:
+        if f.kind == "spans":
+            rec[f.name] = spans[f.name]
+    rec.update({"method": {f.name: method[f.name] for f in fields}, "annotation_ids": annotation_ids,
+                "adjudicator": adjudicator, "decided_at": decided_at, "guideline_version": guideline_version})
     return rec
 
 
@@ -325,6 +349,9 @@ def apply_adjudications(pending: Aggregation | Mapping[str, Pending], decisions:
         for fname, value in labels.items():
             if value not in choice[fname].label_names:
                 raise InputError(f"{where}: {fname} label {value!r} is not one of {choice[fname].label_names}")
+            if fname not in p.labels:
+                raise InputError(f"{where}: {fname} is not a field of guideline version {p.guideline_version}, "
+                                 "which the sentence's annotations follow; relabel it under the current guidelines")
             if value != p.labels[fname]:
                 new_labels[fname], method[fname] = value, "adjudicated"
         for fname in span_names:
@@ -337,9 +364,13 @@ def apply_adjudications(pending: Aggregation | Mapping[str, Pending], decisions:
         if undecided:
             raise InputError(f"{where}: decides nothing for the disputed field(s) {undecided}; "
                              "the adjudicator must answer every field in dispute")
+        problems = schema.dependency_problems({k: v for k, v in new_labels.items() if v is not None},
+                                              {k: v for k, v in new_spans.items() if v is not None})
+        if problems:
+            raise InputError(f"{where}: the decided labels break a schema rule: {'; '.join(problems)}")
         decided_at = dec.get("decided_at") or now or _now()
         out.append(_final_record(schema, sid, new_labels, new_spans, method, p.annotation_ids,
-                                 adjudicator, decided_at))
+                                 adjudicator, decided_at, p.guideline_version))
     return sorted(out, key=lambda r: r["sentence_id"])
 
 

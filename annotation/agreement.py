@@ -69,6 +69,7 @@ class Answer:
     created_at: str
     labels: Mapping[str, str | None]  # every choice field; None = not answered
     spans: Mapping[str, SpanSet]  # every span field; sorted, duplicates removed
+    guideline_version: int = 1  # the guidelines the answer was made under (schema `since` per field)
 
 
 @dataclass
@@ -80,6 +81,13 @@ class Batch:
     status_counts: dict[str, int]  # records per status in the selection
     superseded: list[str] = field(default_factory=list)  # older submissions replaced by newer ones
     unanswered: list[str] = field(default_factory=list)  # sentences with only skipped/cancelled records
+    # answers made under older guidelines than the sentence's newest answers: kept in the store as
+    # history, neither compared nor aggregated with answers made under newer guidelines
+    outdated: list[str] = field(default_factory=list)
+
+    def guideline_version(self, sentence_id: str) -> int:
+        """The guideline version of a sentence's answers (all equal after `collect_answers`)."""
+        return max(a.guideline_version for a in self.answers[sentence_id].values())
 
     @property
     def sentence_ids(self) -> list[str]:
@@ -188,11 +196,15 @@ def collect_answers(records: Iterable[dict], schema: Schema | None = None, name:
             if value is not None and value not in choice[fname].label_names:
                 raise InputError(f"annotation {aid}: {fname} label {value!r} is not in annotation/schema.yaml "
                                  f"(expected one of {choice[fname].label_names}); re-export or fix the record")
+        version = schema.record_version(rec)
+        if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= schema.guideline_version:
+            raise InputError(f"annotation {aid}: guideline_version {version!r} is not a whole number from 1 to "
+                             f"{schema.guideline_version}; run `warvoices corpus validate` (V032)")
         answer = Answer(
             annotation_id=aid, sentence_id=rec["sentence_id"], annotator=rec["annotator"],
             created_at=str(rec.get("created_at", "")),
             labels={f: labels.get(f) for f in choice},
-            spans={f: _spans(rec, f) for f in span_names})
+            spans={f: _spans(rec, f) for f in span_names}, guideline_version=version)
         key = (rec["sentence_id"], rec["annotator"])
         stamp = (_when(rec), aid, answer)
         old = latest.get(key)
@@ -206,9 +218,14 @@ def collect_answers(records: Iterable[dict], schema: Schema | None = None, name:
     answers: dict[str, dict[str, Answer]] = {}
     for (sid, annotator), (_, _, answer) in sorted(latest.items()):
         answers.setdefault(sid, {})[annotator] = answer
+    outdated = []
+    for sid, per in answers.items():
+        newest = max(a.guideline_version for a in per.values())
+        for annotator in [a for a, ans in per.items() if ans.guideline_version < newest]:
+            outdated.append(per.pop(annotator).annotation_id)
     unanswered = sorted(touched - set(answers))
     return Batch(name=name, answers=answers, status_counts=counts, superseded=sorted(superseded),
-                 unanswered=unanswered)
+                 unanswered=unanswered, outdated=sorted(outdated))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,10 +462,13 @@ def compute_agreement(batch: Batch, texts: Mapping[str, str] | None = None,
     if not batch.answers:
         raise InputError(f"batch {batch.name!r} has no submitted annotation ({batch.records} record(s) "
                          f"selected: {batch.status_counts}); pull annotations first or widen the selection")
+    # only the fields the batch's guidelines asked for (no about_war in a version-1 batch)
+    newest = max(a.guideline_version for per in batch.answers.values() for a in per.values())
+    asked = [f for f in schema.fields_for_version(newest)]
     return AgreementReport(
         batch=batch, schema=schema,
-        alphas={f.name: field_alpha(batch, f) for f in schema.choice_fields},
-        spans={f.name: span_agreement(batch, f, texts) for f in schema.span_fields})
+        alphas={f.name: field_alpha(batch, f) for f in asked if f.kind == "choice"},
+        spans={f.name: span_agreement(batch, f, texts) for f in asked if f.kind == "spans"})
 
 
 # metric names allowed in the config, per field kind
@@ -543,9 +563,15 @@ def _metric(report: AgreementReport, fname: str, key: str) -> tuple[float | None
 def check_thresholds(report: AgreementReport, thresholds: Thresholds) -> Verdict:
     """Every configured minimum against the report; an undefined figure follows `undefined`."""
     checks = []
+    # a field newer than every answer's guidelines (about_war in a version-1 batch) was not asked
+    newest = max((a.guideline_version for per in report.batch.answers.values() for a in per.values()), default=1)
     for fname, spec in thresholds.minimums.items():
         for key, minimum in spec.items():
             metric = {**CHOICE_METRICS, **SPAN_METRICS}[key]
+            if report.schema.field(fname).since > newest:
+                checks.append(Check(fname, metric, None, minimum, True,
+                                    f"not asked: the batch's answers follow guideline version {newest}"))
+                continue
             value, note = _metric(report, fname, key)
             if value is None:
                 ok = thresholds.undefined == "pass"
@@ -622,8 +648,9 @@ def render_markdown(report: AgreementReport, verdict: Verdict | None = None,
             lines.append("")
     lines += [
         f"Records: {batch.records} ({', '.join(f'{k} {v}' for k, v in c.items())}); "
-        f"superseded submissions: {len(batch.superseded)}. Only each annotator's latest submitted answer "
-        "counts; skipped and cancelled records carry no labels.",
+        f"superseded submissions: {len(batch.superseded)}; answers under older guidelines than the "
+        f"sentence's newest (history, not compared): {len(batch.outdated)}. Only each annotator's latest "
+        "submitted answer counts; skipped and cancelled records carry no labels.",
         "",
         f"Sentences with a submitted answer: {len(batch.answers)}; annotators: "
         f"{', '.join(batch.annotators) or '—'}.",

@@ -42,7 +42,7 @@ from warvoices.corpus.texts import TextLoader
 from .ls_batch import load_manifest, model_version_string
 from .ls_client import LSClient
 from .ls_config import SENTENCE_TAG
-from .schema import Schema, load_schema
+from .schema import Schema, guidelines_version, load_schema
 
 TOOL = "label-studio"
 ISSUE_NAMES = {
@@ -77,6 +77,8 @@ class PullContext:
     project_annotator: str | None = None  # whose project this is (None: any registered annotator)
     prediction: dict | None = None  # {model, version} shown in this batch, if any
     stored: dict[str, dict] = field(default_factory=dict)  # annotation_id -> record already in the store
+    # the guidelines the batch is annotated under (recorded in every pulled record; default: current)
+    guideline_version: int = field(default_factory=guidelines_version)
 
 
 def _iso(value) -> str | None:
@@ -261,7 +263,7 @@ def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> t
                 if not ok:
                     continue
                 status = "submitted"
-                missing = [f.name for f in schema.choice_fields if f.required and f.name not in labels_]
+                missing = [f.name for f in schema.required_fields(ctx.guideline_version) if f.name not in labels_]
                 if missing:
                     ch.add("LS002", ptr, f"required choice(s) {', '.join(missing)} not answered")
                     continue
@@ -278,6 +280,7 @@ def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> t
                 "origin": {"tool": TOOL, "project": ctx.project, "task": tid, "annotation": aid, "batch": ctx.batch,
                            "lead_time": float(lead) if isinstance(lead, (int, float)) else None,
                            "prediction": pred},
+                "guideline_version": ctx.guideline_version,
             }
             # a skip later turned into an answer is a new record (its id carries the status); an
             # answer that was pulled and then edited or withdrawn is a change of stored data

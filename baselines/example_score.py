@@ -33,7 +33,8 @@ def main(argv: list[str]) -> int:
             row = {"id": sid}
             for f in schema.choice_fields:
                 counts = Counter(int(x) for x in train.labels[f.name] if x >= 0)
-                row[f.name] = f.label_names[counts.most_common(1)[0][0]]
+                if counts:  # a field without train labels (not asked by the labels' guidelines) is left out
+                    row[f.name] = f.label_names[counts.most_common(1)[0][0]]
             predictions.append(row)
 
         # 2. Score them: a list of dicts, or a path to a JSON Lines file, is accepted.

@@ -35,9 +35,11 @@ def train_for_preannotation(model: str, data=DEFAULT_DATA, tasks: list[str] | No
         if t not in names:
             raise WarVoicesError(f"unknown task {t!r}; tasks are {names}")
     fields = [f for t in schema.tasks if tasks is None or t.name in tasks for f in t.fields]
+    train = load_split(data, "train", schema)
+    # a field with no gold label in train yet (about_war while labels follow guideline version 1) is left out
+    fields = [f for f in fields if schema.field(f).kind != "choice" or train.labelled(f).any()]
     with threadpool_limits(2):
-        return train_baseline(model, load_split(data, "train", schema), load_split(data, "validation", schema),
-                              fields, seed, cache_dir)
+        return train_baseline(model, train, load_split(data, "validation", schema), fields, seed, cache_dir)
 
 
 def predictions_for_label_studio(model: TrainedBaseline, sentences: Iterable[dict]) -> list[dict]:
@@ -57,10 +59,12 @@ def predictions_for_label_studio(model: TrainedBaseline, sentences: Iterable[dic
         pred = model.predict(texts)
     out = []
     for i, sid in enumerate(ids):
-        rec = {"sentence_id": sid, "labels": {f: pred.labels[f][i] for f in pred.labels},
+        # per-field models can contradict the schema's rules; annotators are shown consistent labels
+        labels, spans = model.schema.reconcile({f: pred.labels[f][i] for f in pred.labels},
+                                               {f: [list(s) for s in pred.spans[f][i]] for f in pred.spans})
+        rec = {"sentence_id": sid, "labels": labels,
                "model": model.name, "version": model.version,
                "score": None if pred.confidence[i] is None else round(float(pred.confidence[i]), 6)}
-        for f in pred.spans:
-            rec[f] = [list(s) for s in pred.spans[f][i]]
+        rec.update(spans)
         out.append(rec)
     return out

@@ -117,6 +117,12 @@ def run_baselines(data, results: Path, tasks: list[str] | None = None, models: l
             model = make_model(name)
             wanted = [f for t in chosen_tasks for f in t.fields]
             fields = model_fields(model, schema, wanted)
+            # a field with no gold label in train yet (about_war while the labels follow guideline
+            # version 1) has nothing to learn from: skipped, not an error
+            unlabelled = [f for f in fields if schema.field(f).kind == "choice" and not train.labelled(f).any()]
+            if unlabelled:
+                log(f"{name}: skipping {', '.join(unlabelled)}: no gold label in train yet")
+                fields = [f for f in fields if f not in unlabelled]
             if not fields:
                 continue
             log(f"{name}: training on {len(train)} train sentences ({', '.join(fields)})")

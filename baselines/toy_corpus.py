@@ -53,6 +53,9 @@ TEMPLATES = [
      "[The agency's spokeswoman] said aid convoys reached {town} \u201cdespite the shelling\u201d."),
 ]
 
+# templates that are not about the war (about_war "no"); every other template is "yes"
+NOT_ABOUT_WAR = {"This page was last updated on {day}."}
+
 TOWNS = ["Vesele", "Zarichne", "Lisove", "Stepove", "Richne", "Sonyachne", "Dubove", "Kamianka"]
 REGIONS = ["northern", "eastern", "southern", "coastal"]
 CITIES = ["Geneva", "Istanbul", "Vienna", "Oslo"]
@@ -100,6 +103,7 @@ def toy_records(seed: int = 0, n_articles: dict[str, int] | None = None) -> list
                 # rotate through the templates so each split sees most of them
                 *values, template = TEMPLATES[k % len(TEMPLATES)]
                 labels = dict(zip(("stance", "attribution", "source_type", "event_type"), values))
+                labels["about_war"] = "no" if template in NOT_ABOUT_WAR else "yes"
                 k += 1
                 text, spans = _fill(template, rng)
                 labelled = split != "unlabeled"
@@ -127,6 +131,11 @@ def _row(rec: dict, index: int, schema) -> dict:
         row[f.name] = NO_LABEL if value is None else f.index(value)
     for f in schema.span_fields:
         row[f.name] = [{"start": s, "end": e, "text": text[s:e]} for s, e in rec.get(f.name) or []]
+    # labelled rows follow the guidelines whose required fields they all have (version-1 gold has no about_war)
+    labelled = any(rec.get(f.name) is not None for f in schema.choice_fields)
+    row["guideline_version"] = (max((v for v in range(1, schema.guideline_version + 1)
+                                     if all(rec.get(f.name) is not None for f in schema.required_fields(v))),
+                                    default=1) if labelled else NO_LABEL)
     row["label_method"] = {f.name: ("single" if rec.get(f.name) is not None else None) for f in schema.fields}
     row["annotations"] = []
     return row

@@ -132,7 +132,8 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
             raw = []
             for a in sorted(anns.get(v.sentence_id, []), key=lambda r: (r["annotator"], r["annotation_id"])):
                 entry = {"annotation_id": a["annotation_id"], "annotator": a["annotator"],
-                         "created_at": a.get("created_at", ""), "status": a["status"], "origin": _origin(a)}
+                         "created_at": a.get("created_at", ""), "status": a["status"], "origin": _origin(a),
+                         "guideline_version": schema.record_version(a)}
                 entry.update(_encode(schema, a.get("labels")))
                 if span_field:
                     entry[span_field] = _spans(a.get("source_spans"), v.text)
@@ -152,6 +153,7 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
             if span_field:
                 row[span_field] = _spans(final.get("source_spans") if final else None, v.text)
             row["label_method"] = {f.name: (final or {}).get("method", {}).get(f.name) for f in schema.fields}
+            row["guideline_version"] = schema.record_version(final) if final else NO_LABEL
             row["annotations"] = raw
             rows[split].append(row)
     # one display string per person over the whole dataset (spellings differing in accents/case)

@@ -181,6 +181,24 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_units(args) -> int:
+    from .units import render_units
+
+    ids = [i for i in args.ids.split(",") if i]
+    if not ids:
+        raise WarVoicesError("--ids needs at least one sentence id")
+    print(render_units(Store(args.store), TextLoader(resolve_archive(args.archive)), ids))
+    return 0
+
+
+def cmd_migrate(args) -> int:
+    from .migrate import stamp_guideline_version
+
+    report = stamp_guideline_version(Store(args.store), args.guideline_version, dry_run=args.dry_run)
+    print(report.summary() + (" (dry run: nothing written)" if args.dry_run else ""))
+    return 0
+
+
 def cmd_annotate_direct(args) -> int:
     from .direct import import_direct
 
@@ -276,6 +294,25 @@ def register(sub) -> None:
     _common(p)
     p.add_argument("--json", action="store_true", help="also print the findings as JSON")
     p.set_defaults(func=cmd_validate)
+
+    p = csub.add_parser("units", help="print units by id with their context and stored labels (nothing is written)",
+                        description="Show real units to annotators at run time (guideline examples never copy "
+                                    "archive text into the repository): each unit with its neighbours, publisher, "
+                                    "and its final and per-annotator labels with their guideline versions.")
+    _common(p)
+    p.add_argument("--ids", required=True, metavar="ID,ID,...", help="comma-separated sentence ids")
+    p.set_defaults(func=cmd_units)
+
+    p = csub.add_parser("migrate", help="record guideline version 1 on annotation and final records that have none",
+                        description="Records written before guideline versions were recorded carry no "
+                                    "`guideline_version`; they were made under version 1. This writes it down in "
+                                    "annotations.jsonl and final.jsonl (each file replaced atomically). Records "
+                                    "that already have a version are never changed, so re-running is safe.")
+    _common(p, archive=False)
+    p.add_argument("--guideline-version", type=int, default=1, metavar="N",
+                   help="the version to record (default: %(default)s, the pilot guidelines)")
+    p.add_argument("--dry-run", action="store_true", help="count what would be stamped, write nothing")
+    p.set_defaults(func=cmd_migrate)
 
     p = csub.add_parser("annotate-direct", help="import labels made outside Label Studio (JSON Lines)",
                         description="Import annotations made without Label Studio: the store's record shape "

@@ -5,9 +5,14 @@ Two line shapes are accepted:
 
   store shape      {"sentence_id", "annotator", "created_at", "labels": {...},
                     "source_spans": [[start, end], ...]}          (offsets relative to the sentence)
-  answer shape     {"sentence_id", "stance": ..., "attribution": ..., "source_type": ...,
-                    "event_type": ..., "source_mentions": ["exact text", {"text": "...",
-                    "occurrence": 1}, ...], "note": "..."}      (annotator/time from the command line)
+  answer shape     {"sentence_id", "about_war": ..., "stance": ..., "attribution": ...,
+                    "source_type": ..., "event_type": ..., "source_mentions": ["exact text",
+                    {"text": "...", "occurrence": 1}, ...], "note": "..."}
+                                                               (annotator/time from the command line)
+
+Each record keeps the guideline version it was made under (`guideline_version`): the line's own
+if it gives one (a store-shape record of version-1 history), else the current guidelines'
+(`guidelines_version` in annotation/schema.yaml). The required fields are those of that version.
 
 Mentions are turned into offsets against the sentence text, which is read at import time (so
 the archive must be given for archive sentences) and never stored. Everything is checked before
@@ -59,19 +64,30 @@ def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotat
         datetime.fromisoformat(created_at.replace("Z", "+00:00"))
     except (ValueError, AttributeError):
         raise InputError(f"{where}: created_at {created_at!r} is not an ISO 8601 time") from None
+    # the guidelines the labels were made under: the line's own, else the current ones
+    version = schema.stated_version(rec)
+    version = schema.guideline_version if version is None else version
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= schema.guideline_version:
+        raise InputError(f"{where}: guideline_version {version!r} is not a whole number from 1 to "
+                         f"{schema.guideline_version}")
     labels = rec.get("labels")
     if labels is None:  # answer shape: labels at the top level
         labels = {f.name: rec[f.name] for f in schema.choice_fields if f.name in rec}
+    required = {f.name for f in schema.required_fields(version)}
     for f in schema.choice_fields:
         if f.name not in labels:
-            if f.required:
-                raise InputError(f"{where}: required field {f.name!r} has no label")
+            if f.name in required:
+                raise InputError(f"{where}: required field {f.name!r} has no label (guideline version {version})")
             continue
         if labels[f.name] not in f.label_names:
             raise InputError(f"{where}: unknown {f.name} label {labels[f.name]!r}; allowed: {f.label_names}")
     extra = set(labels) - {f.name for f in schema.choice_fields}
     if extra:
         raise InputError(f"{where}: unknown field(s) {sorted(extra)} in labels")
+    newer = sorted(n for n in labels if schema.field(n).since > version)
+    if newer:
+        raise InputError(f"{where}: {newer} did not exist in guideline version {version}; "
+                         "a record of that version cannot have them")
     if "source_mentions" in rec:
         if texts is None or sid not in texts:
             raise InputError(f"{where}: source_mentions need the sentence text; pass --archive DIR")
@@ -93,7 +109,7 @@ def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotat
         "annotation_id": rec.get("annotation_id") or f"direct:{annotator}:{sid}",
         "sentence_id": sid, "annotator": annotator, "created_at": created_at,
         "status": rec.get("status", "submitted"), "labels": dict(labels), "source_spans": spans,
-        "origin": out_origin,
+        "origin": out_origin, "guideline_version": version,
     }
 
 

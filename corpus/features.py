@@ -1,7 +1,8 @@
 """The dataset's columns and `datasets.Features`, rendered from the schema.
 
 Label columns are `ClassLabel` with the schema's names in the schema's order; -1 means "no
-label" (the `unlabeled` split). Spans are lists of {start, end, text}, offsets relative to the
+label" (the `unlabeled` split, or a field the label's guideline version did not have, such as
+`about_war` in labels made under guideline version 1). Spans are lists of {start, end, text}, offsets relative to the
 sentence. `annotations` carries every annotator's raw labels beside the final one.
 """
 from __future__ import annotations
@@ -72,12 +73,16 @@ def dataset_features(schema: Schema | None = None) -> Features:
     feats.update(label_features(schema))
     # how each final label was reached: {field: method}
     feats["label_method"] = {f.name: Value("string") for f in schema.fields}
+    # the guideline version the final labels follow (-1: no final label); fields newer than it
+    # (about_war for version 1) are -1 in that row
+    feats["guideline_version"] = Value("int32")
     raw = {
         "annotation_id": Value("string"),
         "annotator": Value("string"),
         "created_at": Value("string"),
         "status": Value("string"),
         "origin": Value("string"),  # e.g. "label-studio project 3 task 17 annotation 42"
+        "guideline_version": Value("int32"),
     }
     raw.update(label_features(schema))
     feats["annotations"] = List(raw)

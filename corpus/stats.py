@@ -70,7 +70,12 @@ def render_label_distribution(store: Store | None = None) -> str:
             counts[field.name][split_of.get(sid, "?")][f["labels"].get(field.name)] += 1
         spans[split_of.get(sid, "?")] += len(f.get("source_spans") or [])
     splits = list(schema.vocabulary("split"))
-    lines = [f"_Final labels per split ({' / '.join(splits)}), rendered by `warvoices generate`._", ""]
+    versions = Counter(schema.record_version(f) for f in finals.values())
+    lines = [f"_Final labels per split ({' / '.join(splits)}), rendered by `warvoices generate`._", "",
+             "Final labels by guideline version: "
+             + (", ".join(f"version {v}: {n}" for v, n in sorted(versions.items())) or "none")
+             + ". A field that a label's guideline version did not have (`about_war` before version 2) is "
+               "not counted for that label.", ""]
     for field in schema.choice_fields:
         rows = [[f"`{lab}`"] + [counts[field.name][s][lab] for s in splits] for lab in field.label_names]
         lines += [f"**{field.name}**", "", _md_table(["label"] + splits, rows), ""]
@@ -96,8 +101,10 @@ def render_agreement(reports_dir=None) -> str:
         rep = json.loads(path.read_text(encoding="utf-8"))
         cells = []
         for f in schema.fields:
-            info = rep["fields"].get(f.name, {})
-            if f.kind == "choice":
+            info = rep["fields"].get(f.name)
+            if info is None:  # the batch was labelled under guidelines without this field
+                cells.append("–")
+            elif f.kind == "choice":
                 a = info.get("alpha")
                 cells.append("undefined" if a is None else f"{a:.3f}")
             else:
@@ -109,4 +116,6 @@ def render_agreement(reports_dir=None) -> str:
     header = ["batch", "sentences", "annotators"] + [
         f"{f.name} α" if f.kind == "choice" else f"{f.name} token F1" for f in schema.fields] + ["verdict"]
     return ("_Krippendorff's alpha (nominal) per field and span token-overlap F1 between annotators, "
-            "rendered from annotation/reports/agreement/*.json by `warvoices generate`._\n\n" + _md_table(header, rows) + "\n")
+            "rendered from annotation/reports/agreement/*.json by `warvoices generate`; – : not in the report "
+            "(a field the batch's guideline version did not have, or no span F1)._\n\n"
+            + _md_table(header, rows) + "\n")

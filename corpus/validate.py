@@ -21,6 +21,13 @@ named after the defect. Ids, in the order checks run:
   V020 country-split-mismatch      addresses of one country (sources split by country) are in different
                                    splits, or such an article has no country known to corpus/countries.yaml
   V021 not-segmented               (warning) registered articles without sentences yet; run `corpus segment`
+  V030 inconsistent-about-war      (warning) a when/then rule of the schema is broken (about_war no
+                                   with a stance other than neutral or an event type other than none)
+  V031 missing-required-label      a record lacks a required field of the guideline version it was
+                                   made under (a version-2 record without about_war)
+  V032 unknown-guideline-version   guideline_version is not a whole number from 1 to the current one
+  V033 missing-guideline-version   (warning) the record does not say which guideline version it
+                                   follows; it is judged as version 1 (run `warvoices corpus migrate`)
 """
 from __future__ import annotations
 
@@ -56,9 +63,32 @@ def _labels_issues(schema, rec: dict, pointer: str, text_len: int | None) -> lis
             issues.append(Issue("V004", ERROR, pointer,
                                 f"source span {span} is not inside the sentence (length {text_len})"))
     span_fields = {f.name: rec.get(f.name) or [] for f in schema.span_fields if f.name in rec}
-    for problem in schema.dependency_problems(labels, span_fields):
-        issues.append(Issue("V014", WARNING, pointer, problem))
+    for problem in schema.consistency_problems(labels, span_fields):
+        issues.append(Issue("V014" if problem.kind == "null" else "V030", WARNING, pointer, problem.message))
+    issues.extend(_version_issues(schema, rec, pointer))
     return issues
+
+
+def _version_issues(schema, rec: dict, pointer: str) -> list[Issue]:
+    """The record's guideline version, and the required fields of that version."""
+    raw = schema.stated_version(rec)
+    if raw is None:
+        version = 1
+        issue = [Issue("V033", WARNING, pointer, "no guideline_version; judged as version 1 (records made before "
+                                                  "versions were recorded). Run `warvoices corpus migrate`")]
+    elif isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= schema.guideline_version:
+        return [Issue("V032", ERROR, pointer, f"guideline_version {raw!r} is not a whole number from 1 to "
+                                              f"{schema.guideline_version} (the current guidelines)")]
+    else:
+        version, issue = raw, []
+    if rec.get("status", "submitted") != "submitted":  # skipped or cancelled: no labels expected
+        return issue
+    labels = rec.get("labels") or {}
+    missing = [f.name for f in schema.required_fields(version) if labels.get(f.name) is None]
+    if missing:
+        issue.append(Issue("V031", ERROR, pointer, f"made under guideline version {version} but has no label for "
+                                                   f"required field(s) {missing}"))
+    return issue
 
 
 def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> list[Issue]:

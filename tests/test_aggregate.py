@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from schema_labels import full_labels
 from warvoices.annotation import aggregate as agg_mod
 from warvoices.annotation.aggregate import (aggregate, apply_adjudications, disputes_by_sentence,
                                             plan_store_update)
@@ -32,13 +33,16 @@ def toy_batch():
     return collect_answers(select_records(fixture_records("toy_batch.jsonl"), batch="toy-1"), name="toy-1")
 
 
-def record(sid: str, annotator: str, *, status: str = "submitted", spans=None, **labels) -> dict:
-    full = {f.name: f.label_names[0] for f in SCHEMA.choice_fields}
-    full.update(labels)
-    return {"annotation_id": f"direct:{annotator}:{sid}", "sentence_id": sid, "annotator": annotator,
-            "created_at": "2024-05-01T10:00:00Z", "status": status,
+def record(sid: str, annotator: str, *, status: str = "submitted", spans=None, version: int | None = None,
+           created_at: str = "2024-05-01T10:00:00Z", **labels) -> dict:
+    """A submitted record with every required field of guideline `version` (default: current)."""
+    suffix = "" if version is None else f":v{version}"  # ids of records of two versions must differ
+    version = SCHEMA.guideline_version if version is None else version
+    full = full_labels(version, **labels)
+    return {"annotation_id": f"direct:{annotator}:{sid}{suffix}", "sentence_id": sid, "annotator": annotator,
+            "created_at": created_at, "status": status,
             "labels": full if status == "submitted" else None, "source_spans": spans or [],
-            "origin": {"tool": "direct"}}
+            "origin": {"tool": "direct"}, "guideline_version": version}
 
 
 def by_sentence(records: list[dict]) -> dict[str, dict]:
@@ -48,11 +52,13 @@ def by_sentence(records: list[dict]) -> dict[str, dict]:
 def assert_final_format(rec: dict) -> None:
     """The final.jsonl contract of the brief, with methods from the schema's vocabulary."""
     assert set(rec) == {"sentence_id", "labels", "source_spans", "method", "annotation_ids", "adjudicator",
-                        "decided_at"}
-    assert set(rec["labels"]) == {f.name for f in SCHEMA.choice_fields}
-    for f in SCHEMA.choice_fields:
+                        "decided_at", "guideline_version"}
+    # a final record has exactly the fields of the guideline version it follows
+    fields = SCHEMA.fields_for_version(rec["guideline_version"])
+    assert set(rec["labels"]) == {f.name for f in fields if f.kind == "choice"}
+    for f in (f for f in fields if f.kind == "choice"):
         assert rec["labels"][f.name] in f.label_names
-    assert set(rec["method"]) == set(SCHEMA.field_names)
+    assert set(rec["method"]) == {f.name for f in fields}
     assert set(rec["method"].values()) <= set(SCHEMA.vocabulary("final_method"))
     assert rec["annotation_ids"] == sorted(rec["annotation_ids"]) and rec["annotation_ids"]
     assert all(isinstance(s, list) and len(s) == 2 for s in rec["source_spans"])
@@ -326,3 +332,55 @@ def test_command_reproduces_the_seed_finals(tmp_path):
     assert len(decisions) <= 2, "the command takes one decisions file; merge them first"
     assert _run("--store", str(store_dir), "--disputes", str(tmp_path / "d.json"), *decisions) == 0
     assert Store(store_dir).finals() == repo.finals()
+
+
+def test_a_relabel_under_new_guidelines_replaces_the_old_answers():
+    # v1: two annotators disagreed; v2: ann-a relabelled. The v1 answers are history: the final
+    # follows the v2 answer alone, says so, and has about_war.
+    recs = [record("r-s0000", "ann-a", version=1, stance=U), record("r-s0000", "ann-b", version=1, stance=N),
+            record("r-s0000", "ann-a", version=2, stance=U, created_at="2024-06-01T10:00:00Z")]
+    batch = collect_answers(recs)
+    assert sorted(batch.outdated) == ["direct:ann-b:r-s0000:v1"]
+    assert batch.superseded == ["direct:ann-a:r-s0000:v1"]
+    agg = aggregate(batch)
+    (final,) = agg.finals
+    assert final["guideline_version"] == 2 and final["labels"]["about_war"] == "yes"
+    assert final["labels"]["stance"] == U and final["method"]["about_war"] == "single"
+    assert_final_format(final)
+
+
+def test_version_1_answers_give_version_1_finals_without_about_war():
+    agg = aggregate(collect_answers([record("o-s0000", "ann-a", version=1), record("o-s0000", "ann-b", version=1)]))
+    (final,) = agg.finals
+    assert final["guideline_version"] == 1 and "about_war" not in final["labels"]
+    assert "about_war" not in final["method"]
+    assert_final_format(final)
+
+
+def test_settled_fields_that_break_a_schema_rule_go_to_the_adjudicator():
+    # the majority says "not about the war" and, field by field, pro_russia: together they break
+    # the rule about_war no → stance neutral, so neither is settled
+    recs = [record("v-s0000", "ann-a", about_war="no", stance=R),
+            record("v-s0000", "ann-b", about_war="no", stance=R),
+            record("v-s0000", "ann-c", about_war="yes", stance=N)]
+    agg = aggregate(collect_answers(recs), vote="majority")
+    assert agg.finals == []
+    assert sorted(d.field for d in agg.disputes) == ["about_war", "stance"]
+    assert all("break a schema rule" in d.reason for d in agg.disputes)
+    pending = agg.pending["v-s0000"]
+    assert pending.labels["about_war"] is None and pending.labels["stance"] is None
+    # the adjudicator must decide consistently
+    with pytest.raises(InputError, match="break a schema rule"):
+        apply_adjudications(agg, [{"sentence_id": "v-s0000", "adjudicator": "lead",
+                                   "labels": {"about_war": "no", "stance": R}}])
+    (final,) = apply_adjudications(agg, [{"sentence_id": "v-s0000", "adjudicator": "lead", "decided_at": "2024-05-02T00:00:00Z",
+                                          "labels": {"about_war": "yes", "stance": R}}])
+    assert final["method"]["about_war"] == "adjudicated" and final["guideline_version"] == 2
+
+
+def test_a_decision_cannot_add_a_field_the_answers_did_not_have():
+    recs = [record("w-s0000", "ann-a", version=1, stance=U), record("w-s0000", "ann-b", version=1, stance=N)]
+    agg = aggregate(collect_answers(recs))
+    with pytest.raises(InputError, match="not a field of guideline version 1"):
+        apply_adjudications(agg, [{"sentence_id": "w-s0000", "adjudicator": "lead",
+                                   "labels": {"stance": U, "about_war": "yes"}}])

@@ -140,7 +140,10 @@ def test_toy_batch_alpha_golden_values(toy_report):
 
 
 def test_toy_batch_alpha_equals_hand_formula_from_the_records(toy_batch):
-    for f in SCHEMA.choice_fields:
+    # the toy batch is version-1 history (no about_war): every field of its version is compared
+    version = max(toy_batch.guideline_version(sid) for sid in toy_batch.answers)
+    assert version == 1
+    for f in (f for f in SCHEMA.fields_for_version(version) if f.kind == "choice"):
         units = [[ans.labels[f.name] for ans in per.values()] for per in toy_batch.answers.values()]
         assert field_alpha(toy_batch, f).alpha == pytest.approx(float(alpha_by_hand(units)), abs=1e-12)
 
@@ -407,3 +410,32 @@ def test_command_reads_sentence_texts_of_the_bundled_seed(tmp_path, capsys):
     data = json.loads((out / "all.json").read_text(encoding="utf-8"))
     spans = data["fields"]["source_spans"]
     assert spans["exact_f1"] == 1.0 and spans["token_f1"] == 1.0 and spans["token_reason"] is None
+
+
+def test_a_version_1_batch_is_not_judged_on_fields_it_did_not_have(toy_report):
+    # the toy batch follows guideline version 1: about_war was not asked, so it is neither reported
+    # nor checked, while the default thresholds (which name about_war) still check every other field
+    assert "about_war" not in toy_report.alphas
+    assert "about_war" not in agreement.report_dict(toy_report)["fields"]
+    verdict = check_thresholds(toy_report, load_thresholds())
+    (about,) = [c for c in verdict.checks if c.field == "about_war"]
+    assert about.passed and about.value is None and "guideline version 1" in about.note
+    assert {c.field for c in verdict.checks} >= {"stance", "event_type"}
+
+
+def test_answers_under_older_guidelines_are_history_not_compared():
+    def rec(annotator, version, stance, when):
+        labels = {f.name: f.label_names[0] for f in SCHEMA.required_fields(version)}
+        labels["stance"] = stance
+        return {"annotation_id": f"{annotator}-{version}", "sentence_id": "h-s0000", "annotator": annotator,
+                "created_at": when, "status": "submitted", "labels": labels, "source_spans": [],
+                "guideline_version": version}
+
+    batch = collect_answers([rec("ann-a", 1, "neutral", "2024-01-01T00:00:00Z"),
+                             rec("ann-b", 1, "pro_ukraine", "2024-01-01T00:00:00Z"),
+                             rec("ann-b", 2, "neutral", "2024-02-01T00:00:00Z")])
+    # ann-b's v2 answer supersedes their v1 answer; ann-a's v1 answer is outdated, not compared
+    assert batch.outdated == ["ann-a-1"] and batch.superseded == ["ann-b-1"]
+    assert list(batch.answers["h-s0000"]) == ["ann-b"] and batch.guideline_version("h-s0000") == 2
+    report = compute_agreement(batch)
+    assert "about_war" in report.alphas and report.alphas["stance"].items == 0

@@ -66,6 +66,34 @@ def test_rows_match_the_text_and_labels(seed_build):
     assert train[1]["context_before"] == train[0]["text"] and train[0]["context_before"] == ""
 
 
+def test_version_1_labels_have_no_about_war_and_say_their_guideline_version(seed_build):
+    # the seed's labels were made under guideline version 1, before about_war existed
+    out, _ = seed_build
+    train = load_dataset(str(out), split="train")
+    assert set(train["guideline_version"]) == {1}
+    assert set(train["about_war"]) == {-1}
+    assert all(a["guideline_version"] == 1 and a["about_war"] == -1 for r in train for a in r["annotations"])
+    assert all(r["label_method"]["about_war"] is None for r in train)
+    about = load_dataset(str(out), "about_war", split="train")
+    assert about.features["about_war"].names == load_schema().field("about_war").label_names
+
+
+def test_version_2_labels_carry_about_war(tmp_path):
+    from conftest import load_store_fixture
+
+    data = load_store_fixture(REPO / "tests" / "fixtures" / "validation" / "clean.json", tmp_path / "s")
+    out = tmp_path / "ds"
+    build(data["store"], TextLoader(None), out, progress=False)
+    train = load_dataset(str(out), split="train")
+    row = next(r for r in train if r["id"] == "tiny-article-s0001")
+    names = train.features["about_war"].names
+    assert row["guideline_version"] == 2 and names[row["about_war"]] == "yes"
+    # the raw annotations keep their own versions: ann-a relabelled under v2, ann-c's v1 answer is history
+    by = {a["annotator"]: a for a in row["annotations"]}
+    assert (by["ann-a"]["guideline_version"], by["ann-c"]["guideline_version"]) == (2, 1)
+    assert by["ann-c"]["about_war"] == -1
+
+
 def test_task_config_selects_columns(seed_build):
     out, _ = seed_build
     stance = load_dataset(str(out), "stance", split="train")

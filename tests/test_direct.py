@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import load_store_fixture
+from schema_labels import full_labels
 from warvoices.corpus.cli import main
 from warvoices.corpus.direct import import_direct
 from warvoices.corpus.errors import InputError
@@ -27,8 +28,9 @@ def _write(tmp_path, *lines) -> Path:
     return p
 
 
-ANSWER = {"sentence_id": S2, "stance": "neutral", "attribution": "direct", "source_type": "russia_official",
-          "event_type": "military_support", "source_mentions": ["a spokesman"], "note": "easy"}
+ANSWER = {"sentence_id": S2, **full_labels(stance="neutral", attribution="direct", source_type="russia_official",
+                                          event_type="military_support"),
+          "source_mentions": ["a spokesman"], "note": "easy"}
 
 
 def test_answer_shape_is_resolved_to_sentence_offsets(store, tmp_path):
@@ -69,3 +71,31 @@ def test_cli_needs_an_annotator_for_answer_files(store, tmp_path, capsys):
     assert main(["corpus", "annotate-direct", str(path), "--store", str(store.root)]) == 2
     assert "--annotator" in capsys.readouterr().err
     assert main(["corpus", "annotate-direct", str(path), "--store", str(store.root), "--annotator", "ann-b"]) == 0
+
+
+def test_imports_record_the_guideline_version(store, tmp_path):
+    from warvoices.annotation.schema import guidelines_version
+
+    # an answer made now follows the current guidelines, so about_war is required ...
+    no_about = {k: v for k, v in ANSWER.items() if k != "about_war"}
+    with pytest.raises(InputError, match="required field 'about_war'"):
+        import_direct(store, _write(tmp_path, no_about), annotator="ann-b", created_at="2026-11-28T00:00:00+00:00")
+    import_direct(store, _write(tmp_path, ANSWER), annotator="ann-b", created_at="2026-11-28T00:00:00+00:00")
+    rec = next(r for r in store.annotations() if r["annotator"] == "ann-b")
+    assert rec["guideline_version"] == guidelines_version() == 2
+    # ... while a record of version-1 history keeps its version and needs no about_war
+    old = dict(no_about, guideline_version=1, sentence_id="tiny-article-s0001", attribution="indirect",
+               source_mentions=["The ministry"])
+    import_direct(store, _write(tmp_path, old), annotator="ann-d", created_at="2026-11-27T00:00:00+00:00")
+    rec = next(r for r in store.annotations() if r["annotator"] == "ann-d")
+    assert rec["guideline_version"] == 1 and "about_war" not in rec["labels"]
+    with pytest.raises(InputError, match=r"\['about_war'\] did not exist in guideline version 1"):
+        import_direct(store, _write(tmp_path, dict(old, about_war="yes")), annotator="ann-e",
+                      created_at="2026-11-27T00:00:00+00:00")
+    with pytest.raises(InputError, match="guideline_version 9"):
+        import_direct(store, _write(tmp_path, dict(ANSWER, guideline_version=9)), annotator="ann-e",
+                      created_at="2026-11-28T00:00:00+00:00")
+    # the about_war rule is checked by the same function as the attribution rule
+    with pytest.raises(InputError, match="about_war is 'no' but event_type is 'military_support'"):
+        import_direct(store, _write(tmp_path, dict(ANSWER, about_war="no")), annotator="ann-e",
+                      created_at="2026-11-28T00:00:00+00:00")

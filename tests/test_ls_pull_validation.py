@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from schema_labels import fill_label_studio_results, full_labels
 from warvoices.annotation.ls_pull import ISSUE_NAMES, PullContext, validate_export
 
 FIXTURES = Path(__file__).parent / "fixtures" / "exports"
@@ -16,6 +17,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "exports"
 
 def load(name: str) -> tuple[list | dict, PullContext]:
     data = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    # the fixtures spell the labels of guideline version 1; newer required fields come from the schema
+    fill_label_studio_results(data["export"], written_for=1)
     ctx = PullContext(project=data["project"], batch=data["batch"], corpus=data["corpus"],
                       annotators={int(k): v for k, v in data["annotators"].items()},
                       project_annotator=data["project_annotator"], prediction=data["prediction"],
@@ -51,8 +54,8 @@ def test_clean_export_gives_records_with_provenance():
     text = ctx.corpus[sub["sentence_id"]]
     assert sub["annotation_id"] == "ls:7:101"
     assert sub["annotator"] == "ann-a"
-    assert sub["labels"] == {"stance": "neutral", "attribution": "indirect", "source_type": "other_official",
-                             "event_type": "humanitarian"}
+    assert sub["labels"] == full_labels(stance="neutral", attribution="indirect", source_type="other_official",
+                                        event_type="humanitarian")
     assert [text[s:e] for s, e in sub["source_spans"]] == ["harbour committee"]
     assert sub["origin"] == {"tool": "label-studio", "project": 7, "task": 11, "annotation": 101, "batch": "fx",
                              "lead_time": 12.0, "prediction": {"model": "tfidf-lr", "version": "0.1"}}
@@ -78,7 +81,7 @@ def test_utf16_offsets_after_an_emoji_are_converted_to_code_points():
     text = ctx.corpus[rec["sentence_id"]]
     (span,) = rec["source_spans"]
     assert text[span[0]:span[1]] == "convoy"
-    raw = export[0]["annotations"][0]["result"][-1]["value"]
+    raw = next(r for r in export[0]["annotations"][0]["result"] if r["type"] == "labels")["value"]
     assert span == [raw["start"] - 1, raw["end"] - 1]
 
 
@@ -117,7 +120,8 @@ def test_a_skip_answered_later_adds_a_record_but_a_withdrawn_answer_is_a_change(
     ctx.stored = {r["annotation_id"]: r for r in first}
     later = json.loads(json.dumps(export))
     skipped_ann = later[1]["annotations"][0]
-    skipped_ann.update(was_cancelled=False, result=later[0]["annotations"][0]["result"][:4])
+    skipped_ann.update(was_cancelled=False,
+                       result=[r for r in later[0]["annotations"][0]["result"] if r["type"] == "choices"])
     records, issues = validate_export(later, ctx)
     assert issues == []
     assert {r["annotation_id"] for r in records} == {"ls:7:101", "ls:7:102"}  # ls:7:102:skipped stays stored
@@ -126,3 +130,19 @@ def test_a_skip_answered_later_adds_a_record_but_a_withdrawn_answer_is_a_change(
     withdrawn[0]["annotations"][0].update(was_cancelled=True)
     _, issues = validate_export(withdrawn, ctx)
     assert [i.id for i in issues] == ["LS011"]
+
+
+def test_pulled_records_say_their_guideline_version():
+    from warvoices.annotation.schema import guidelines_version
+
+    export, ctx = load("clean")
+    records, _ = validate_export(export, ctx)
+    assert {r["guideline_version"] for r in records} == {guidelines_version()}
+    # a batch annotated under version 1 (a project made with the version-1 form) needs no about_war
+    raw = json.loads((FIXTURES / "clean.json").read_text(encoding="utf-8"))["export"]  # as written: no about_war
+    ctx.guideline_version = 1
+    records, issues = validate_export(raw, ctx)
+    assert issues == [] and {r["guideline_version"] for r in records} == {1}
+    ctx.guideline_version = 2
+    _, issues = validate_export(raw, ctx)
+    assert [i.id for i in issues] == ["LS002"] and "about_war" in issues[0].message

@@ -44,6 +44,10 @@ def test_baseline_style_file_gives_results_scores_and_the_model(tmp_path):
     ({"sentence_id": "inv-s0001", "labels": {"stance": "pro_atlantis"}}, "unknown stance label"),
     ({"labels": LABELS}, "no sentence_id"),
     ({"sentence_id": "inv-s0001", "labels": LABELS, "source_spans": [[10, 99]]}, "not inside the sentence"),
+    # the schema's consistency rules hold for pre-annotations too (one function for every check)
+    ({"sentence_id": "inv-s0001", "labels": {"about_war": "no", "stance": "pro_russia"}},
+     "about_war is 'no' but stance is 'pro_russia'"),
+    ({"sentence_id": "inv-s0001", "labels": dict(LABELS, attribution="none")}, "both should be 'none' or neither"),
 ])
 def test_bad_lines_name_file_and_line(tmp_path, line, message):
     path = write(tmp_path, [{"sentence_id": "inv-s0000", "labels": LABELS}, line])

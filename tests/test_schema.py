@@ -7,20 +7,89 @@ import pytest
 import yaml
 
 from warvoices.annotation.guidelines_tables import render_label_tables
-from warvoices.annotation.schema import _parse, load_schema
+from warvoices.annotation.schema import _parse, guidelines_version, load_schema
 from warvoices.corpus.features import dataset_features, task_columns
 from warvoices.corpus.generate import artifacts, stale
 
 
-def test_label_sets_in_the_issue_order():
+# The label sets as released with schema version 1. Deliberately spelled out: this is the record
+# of what ClassLabel ids meant in released data, which no later version may change.
+RELEASED_V1 = {
+    "stance": ["neutral", "pro_ukraine", "pro_russia"],
+    "attribution": ["none", "direct", "indirect", "mixed"],
+    "source_type": ["none", "ukraine_official", "russia_official", "russia_affiliated", "western_official",
+                    "other_official", "international_org", "media", "expert", "individual", "anonymous"],
+    "event_type": ["none", "combat", "humanitarian", "diplomacy", "justice", "military_support", "economy",
+                   "politics"],
+}
+
+
+def test_released_label_ids_never_change():
     s = load_schema()
-    # index 0 first: ClassLabel ids depend on this order, so a reorder must fail loudly here
-    assert s.field("stance").label_names == ["neutral", "pro_ukraine", "pro_russia"]
-    assert s.field("attribution").label_names == ["none", "direct", "indirect", "mixed"]
-    assert s.field("source_type").label_names[:3] == ["none", "ukraine_official", "russia_official"]
-    assert len(s.field("source_type").label_names) == 11
-    assert s.field("event_type").label_names[0] == "none" and len(s.field("event_type").label_names) == 8
-    assert [t.name for t in s.tasks] == ["stance", "attribution", "event_type"]
+    # new labels are appended: every released label keeps its index (its ClassLabel id)
+    for name, released in RELEASED_V1.items():
+        assert s.field(name).label_names[:len(released)] == released, name
+        assert s.field(name).since == 1
+    assert s.version >= 2
+    # version 2 appended one event type and added about_war (a field of guideline version 2)
+    assert s.field("event_type").label_names[len(RELEASED_V1["event_type"]):] == ["commemoration"]
+    assert s.field("about_war").label_names == ["yes", "no"] and s.field("about_war").since == 2
+    assert [t.name for t in s.tasks][:3] == ["stance", "attribution", "event_type"]
+    assert s.task("about_war").fields == ("about_war",)
+
+
+def test_guideline_versions_decide_which_fields_a_record_has():
+    s = load_schema()
+    assert guidelines_version() == s.guideline_version == 2
+    assert s.field_names[0] == "about_war"  # first in the Label Studio form: "no" fixes two fields
+    assert {f.name for f in s.required_fields(1)} == set(RELEASED_V1)
+    assert {f.name for f in s.required_fields(2)} == set(RELEASED_V1) | {"about_war"}
+    assert s.record_version({}) == 1 and s.record_version({"guideline_version": 2}) == 2
+    # a pull that keeps the version in its origin, as a string, states it too
+    assert s.record_version({"origin": {"tool": "label-studio", "guideline_version": "2"}}) == 2
+    assert s.stated_version({"guideline_version": "v2"}) == "v2"  # not a number: validation reports it
+
+
+def test_guidelines_version_falls_back_to_schema_version(tmp_path):
+    data = yaml.safe_load(s_path().read_text(encoding="utf-8"))
+    data.pop("guidelines_version")
+    for f in data["fields"]:
+        f.pop("since", None)
+    assert _parse(data, tmp_path / "schema.yaml").guideline_version == data["schema_version"]
+
+
+def s_path():
+    return load_schema().path
+
+
+def test_not_about_war_fixes_stance_and_event_type():
+    s = load_schema()
+    ok = {"about_war": "no", "stance": "neutral", "attribution": "none", "source_type": "none", "event_type": "none"}
+    assert s.consistency_problems(ok) == []
+    bad = dict(ok, stance="pro_russia", event_type="diplomacy")
+    problems = s.consistency_problems(bad)
+    assert [p.kind for p in problems] == ["rule", "rule"]
+    assert {p.fields for p in problems} == {("about_war", "stance"), ("about_war", "event_type")}
+    assert "must be 'neutral'" in problems[0].message
+    # about_war yes, or a version-1 record without about_war, leaves stance and event type free
+    assert s.consistency_problems(dict(bad, about_war="yes")) == []
+    assert s.consistency_problems({k: v for k, v in bad.items() if k != "about_war"}) == []
+    # the null rule and the when/then rule are reported by the same function
+    both = s.consistency_problems(dict(bad, source_type="media"))
+    assert sorted(p.kind for p in both) == ["null", "rule", "rule"]
+
+
+@pytest.mark.parametrize("rule, message", [
+    ({"when": {"about_war": "maybe"}, "then": {"stance": "neutral"}}, "not a label of 'about_war'"),
+    ({"when": {"about_war": "no"}, "then": {"mood": "calm"}}, "unknown field 'mood'"),
+    ({"when": {"about_war": "no"}}, "needs both"),
+    ({"when": {"about_war": False}, "then": {"stance": "neutral"}}, "quote yes/no"),
+])
+def test_bad_when_then_rules_are_rejected(tmp_path, rule, message):
+    data = yaml.safe_load(s_path().read_text(encoding="utf-8"))
+    data["dependencies"].append(rule)
+    with pytest.raises(ValueError, match=message):
+        _parse(data, tmp_path / "schema.yaml")
 
 
 def test_features_come_from_the_schema():
@@ -40,6 +109,9 @@ def test_guideline_tables_list_every_label_with_its_definition():
     for field in s.choice_fields:
         for i, lab in enumerate(field.labels):
             assert f"| {i} | `{lab.name}` | {lab.definition} |" in text
+    # the consistency rules and the version of each newer field are rendered from the schema too
+    assert s.rules and all(rule.describe().replace("'", "`") in text for rule in s.rules)
+    assert "`about_war` (version 2)" in text
 
 
 def test_generated_files_are_up_to_date():
@@ -78,3 +150,38 @@ def test_dependencies_come_from_the_schema():
     assert s.dependency_problems({"attribution": "direct", "source_type": "media"}, {"source_spans": []}) == []
     assert len(s.dependency_problems({"attribution": "none", "source_type": "media"}, {"source_spans": [[0, 2]]})) == 2
     assert s.dependency_problems({"attribution": "indirect", "source_type": "none"})
+
+
+def test_reconcile_makes_predictions_keep_the_rules():
+    s = load_schema()
+    labels, spans = s.reconcile({"about_war": "no", "stance": "pro_russia", "event_type": "combat",
+                                 "attribution": "none", "source_type": "media"}, {"source_spans": [[0, 3]]})
+    assert labels == {"about_war": "no", "stance": "neutral", "event_type": "none", "attribution": "none",
+                      "source_type": "none"}
+    assert spans == {"source_spans": []} and s.consistency_problems(labels, spans) == []
+    # attributed speech with no source type: the source type is left to the annotator
+    labels, _ = s.reconcile({"attribution": "indirect", "source_type": "none", "stance": "neutral"})
+    assert labels == {"attribution": "indirect", "stance": "neutral"}
+    # consistent labels pass unchanged
+    ok = {"about_war": "yes", "stance": "pro_ukraine", "attribution": "direct", "source_type": "media"}
+    assert s.reconcile(ok, {"source_spans": [[0, 2]]}) == (ok, {"source_spans": [[0, 2]]})
+
+
+def test_fixture_labels_come_from_the_schema():
+    # the helper the fixtures use: every required field of the current guidelines, rule-consistent
+    from schema_labels import fill_label_studio_results, full_labels
+
+    s = load_schema()
+    assert set(full_labels()) == {f.name for f in s.required_fields(s.guideline_version)}
+    assert set(full_labels(1)) == {f.name for f in s.required_fields(1)}
+    assert s.consistency_problems(full_labels()) == []
+    assert full_labels(stance="pro_russia")["stance"] == "pro_russia"
+    with pytest.raises(KeyError, match="mood"):
+        full_labels(mood="calm")
+    export = [{"annotations": [{"result": [{"from_name": "stance", "type": "choices",
+                                            "value": {"choices": ["neutral"]}}]},
+                               {"was_cancelled": True, "result": []}]}]
+    fill_label_studio_results(export, written_for=1)
+    added = {r["from_name"] for r in export[0]["annotations"][0]["result"]}
+    assert added == {"stance"} | {f.name for f in s.required_fields(s.guideline_version) if f.since > 1}
+    assert export[0]["annotations"][1]["result"] == []

@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from schema_labels import full_labels
 from warvoices.annotation.ls_batch import load_manifest
 from warvoices.annotation.ls_pull import PullError, pull_batch
 from warvoices.annotation.ls_push import push_batch
@@ -82,8 +83,8 @@ def test_pull_records_every_status_validates_and_writes_nothing_on_error(server,
         sids = manifest["sentences"]
         a = annotator_client(server.paths, server.url, "ann-a")
         b = annotator_client(server.paths, server.url, "ann-b")
-        labels = {"stance": "neutral", "attribution": "direct", "source_type": "ukraine_official",
-                  "event_type": "diplomacy"}
+        labels = full_labels(stance="neutral", attribution="direct", source_type="ukraine_official",
+                             event_type="diplomacy")
         text = corpus.texts[sids[1]]
         span = [text.index("Irena Kostyk"), text.index("Irena Kostyk") + len("Irena Kostyk")]
         a.create_annotation(manifest["projects"]["ann-a"]["tasks"][sids[1]], to_result(labels, [span], text),
@@ -117,8 +118,9 @@ def test_pull_records_every_status_validates_and_writes_nothing_on_error(server,
 def test_predictions_are_shown_and_recorded_as_provenance(server, corpus, tmp_path, capsys):
     sids = [s for s in corpus.texts if s.startswith(corpus.articles[1])]
     preds = tmp_path / "preds.jsonl"
-    preds.write_text("".join(json.dumps({"sentence_id": s, "labels": {"stance": "neutral", "attribution": "none",
-                                                                       "source_type": "none", "event_type": "politics"},
+    preds.write_text("".join(json.dumps({"sentence_id": s, "labels": full_labels(stance="neutral", attribution="none",
+                                                                                  source_type="none",
+                                                                                  event_type="politics"),
                                          "score": 0.7}) + "\n" for s in sids))
     common = ["--store", str(corpus.store.root), "--archive", str(corpus.archive), "--data-dir", str(server.data_dir),
               "--no-progress"]

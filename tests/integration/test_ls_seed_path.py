@@ -11,6 +11,7 @@ from itertools import permutations
 import datasets
 import pytest
 
+from schema_labels import full_labels
 from warvoices.annotation.ls_batch import load_manifest
 from warvoices.annotation.ls_results import to_result
 from warvoices.annotation.ls_users import annotator_client
@@ -47,7 +48,8 @@ def labels_for(i: int, who: str, schema) -> dict:
     """Deterministic answers: the two annotators disagree on stance for every fourth sentence."""
     stance = schema.field("stance").label_names
     events = schema.field("event_type").label_names
-    lab = {"stance": stance[0], "attribution": "none", "source_type": "none", "event_type": events[i % len(events)]}
+    # every required field of the current guidelines from the schema; the test sets the ones it is about
+    lab = full_labels(stance=stance[0], attribution="none", source_type="none", event_type=events[i % len(events)])
     if i % 3 == 1:
         lab.update(attribution="indirect", source_type="ukraine_official")
     if who == "ann-b" and i % 4 == 0:
