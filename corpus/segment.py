@@ -62,7 +62,8 @@ FLAG_HOMOGLYPH = "homoglyph"
 FLAG_UNBALANCED_QUOTE = "unbalanced_quote"
 FLAG_LONG_QUOTE = "long_quote"
 
-LAYOUTS = ("plain", "news")
+PLAIN, NEWS, UN_DEBATE = "plain", "news", "un_debate"
+LAYOUTS = (PLAIN, NEWS, UN_DEBATE)
 
 # An unclosed quotation glues at most this many sentences (see module docstring).
 MAX_UNCLOSED_SENTENCES = 6
@@ -102,11 +103,20 @@ _ALL_DQUOTES = set('"“”„«»')
 _NOTE_WORDS = (r"Inaudible|Laughter|Laughs|Applause|Cross-?talk|Crosstalk|Pause|Silence|Addressing"
                r"|Speaks|Points|Referring|Translation|Interpreted|As interpreted|Off[- ]mic|Unintelligible"
                r"|Break|Music|Video|Audio")
-_NOTE = rf"(?:\((?:[A-Z][^()\n]{{0,120}}[.!?]|(?:{_NOTE_WORDS})\b[^()\n]{{0,80}})\)|<\s*(?:…|\.\.\.)?\s*>)"
+# Transcripts also write notes in lower case ("(sighs)", "(laughter)", "(audience members clap)").
+_LOWER_NOTE_WORDS = (r"inaudible|laughter|laughs|laughing|applause|sighs|coughs|chuckles|smiles|crosstalk|cross-talk"
+                     r"|pause|silence|unintelligible|interruption|booing|cheers|cheering|audience|speaks|off-mic")
+_NOTE = (rf"(?:\((?:[A-Z][^()\n]{{0,120}}[.!?]|(?:{_NOTE_WORDS})\b[^()\n]{{0,80}}|(?:{_LOWER_NOTE_WORDS})\b[^()\n]{{0,40}})\)"
+         rf"|<\s*(?:…|\.\.\.)?\s*>)")
 # A bracketed source citation after a finished sentence ("… ideals.” [Article, 10/19/23]") or
 # carrying a date, or a bracket standing alone; brackets inside a sentence are editorial insertions and stay.
 _BRACKET = r"\[[^\[\]\n]{1,80}\]"
 _LEADING_NOTE_RE = re.compile(rf"{_NOTE}\s*")
+# A list marker opening a unit: a dash or bullet, or an item number ("1)", "(b)", "12.") before
+# text. A capital letter with a full stop is not taken: it is far more often an initial ("A. Lind").
+_LIST_MARKER_RE = re.compile(r"(?:[-–—•▪●◦·‣∙*](?!\*)|\d{1,3}[.)]|[a-z]\)|\((?:\d{1,3}|[a-z]|[ivx]{1,5})\))[^\S\n]+(?=\S)")
+# A footnote mark after a heading ("Middle East *", "Sovereign Assets†"); "**" is markdown bold.
+_FOOTNOTE_MARK_RE = re.compile(r"[ \t]*(?:(?<!\*)\*|[†‡]+)$")
 _DATED_BRACKET = r"\[[^\[\]\n]{0,60}\d{1,2}/\w{1,2}/\d{2,4}\]"
 _TRAILING_NOTE_RE = re.compile(rf"\s*{_NOTE}$|(?<=[.!?…\"”’)])\s*{_BRACKET}$|\s{_DATED_BRACKET}$")
 _ONLY_NOTES_RE = re.compile(rf"(?:(?:{_NOTE}|{_BRACKET})\s*)+")
@@ -121,8 +131,14 @@ _HAS_LETTER_RE = re.compile(r"[^\W\d_]")
 # One word of a label: a short word may end in a full stop (MR., Ms., R., Jr.), longer words
 # may only hold inner full stops (U.S.), so "Thanks." cannot be read as part of a name.
 _LABEL_TOKEN = r"(?:[^\W\d_][\w'’\-]{0,2}\.|[^\W\d_](?:[\w'’\-]|\.(?=\w))*)"
+# Kremlin meeting transcripts name a speaker by post and name in labels of 20 words and more
+# ("Deputy Prime Minister – Minister of Industry and Trade Anna Lind :"), with a space before
+# the colon; MAX_LABEL_WORDS and MAX_LABEL_CHARS bound the search, not the labels expected.
+MAX_LABEL_WORDS = 48
+MAX_LABEL_CHARS = 420
 _LABEL_RE = re.compile(
-    rf"(?P<name>{_LABEL_TOKEN}(?:,?[ ]{_LABEL_TOKEN}){{0,14}})(?P<note>[ ]?\([^()\n]{{1,40}}\))?[ ]?")
+    rf"(?P<name>{_LABEL_TOKEN}(?:(?:,?[ ]|[ ][–—][ ]){_LABEL_TOKEN}){{0,{MAX_LABEL_WORDS - 1}}})"
+    rf"(?P<note>[ ]?\([^()\n]{{1,40}}\))?[ ]?")
 _COLON_RE = re.compile(r":(?=[ \t]*[^\s\d])")
 # a sentence end before a label: punctuation and blanks, or a closing bracket right before it
 _SENTENCE_END_RE = re.compile(r"[.!?…\"”»][ \t]+|[)>\]][ \t]*")
@@ -130,6 +146,7 @@ _Q_LABEL_RE = re.compile(r"Q(?::|(?=[ \t]+\S)|$)")
 
 # Lower-case words a mixed-case label may hold (names with particles, media titles).
 _LABEL_CONNECTORS = frozenset("""of the and for de da di du la le von van der den al el bin ibn y
+    in on at to with under – —
     newspaper correspondent journalist reporter editor presenter host channel agency television
     radio magazine""".split())
 # First words that start ordinary sentences, never a speaker's name or title.
@@ -233,7 +250,7 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
             continue
         if not _may_end_label(text, lo, c):
             continue
-        window_lo = max(lo, c - 160, out[-1].end if out else lo)
+        window_lo = max(lo, c - MAX_LABEL_CHARS, out[-1].end if out else lo)
         # candidate starts: the line start and every position after a sentence end, earliest first
         starts = [window_lo] if window_lo == lo else []
         for m in _SENTENCE_END_RE.finditer(text, window_lo, c):
@@ -361,6 +378,14 @@ _ATTRIBUTION_START_RE = re.compile(
     r"|recalled|recalls|remarked|commented|announced|announces)\b")
 _CLOSING_QUOTE_END_RE = re.compile(r"[\"”»’]\s*$")
 _MISSED_QUOTE_BOUNDARY_RE = re.compile(r"[.!?…][\"”»](?=\s+[\"“A-Z])")
+# sentencex reads "me." and "no." before "I" or "A" as an abbreviation before an initial and does
+# not cut "... reported to me. I will tell you"; a lower-case word of two letters or more (not an
+# abbreviation below) with a full stop, then "I"/"A" and a lower-case word or an I-contraction,
+# is a sentence end. Capitalised abbreviations ("Art. I", "No. 5", "Gen. A") and initials are left.
+_MERGED_BEFORE_I_RE = re.compile(
+    r"(?<![\w.'’\-])([a-z]{2,})\.[ \t]+(?=(?:I|A)[ \t]+[a-z]|I['’](?:m|ll|ve|d)\b)")
+_LOWER_ABBREVIATIONS = frozenset("""etc al approx incl excl vs cf viz ca esp resp dept govt art arts vol vols
+    fig figs sec secs para paras pp ch ed eds op cit ibid mr mrs ms dr st jr sr nr tel ext min max""".split())
 # sentencex cuts list numbers ("1.", "(b)", "iv.") off the item they number
 _ENUMERATOR_RE = re.compile(r"(?:\d{1,3}|[a-z]|[ivxlc]{1,6}|[A-Z])[.)]|\((?:\d{1,3}|[a-z]|[ivxlc]{1,6})\)")
 _REF_ABBREV_RE = re.compile(r"(?<![\w.])(?:[Vv]ols?|[Ff]igs?|[Aa]rts?|[Nn]os?|pp?|[Pp]aras?|[Ss]ecs?|[Cc]h|[Rr]es|[Dd]oc|[Rr]ef|[Tt]ab)\.$")
@@ -385,6 +410,9 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
             p += 1
         if p < hi:
             cut_set.add(p)
+    for m in _MERGED_BEFORE_I_RE.finditer(text, lo, hi):
+        if m.group(1) not in _LOWER_ABBREVIATIONS:
+            cut_set.add(m.end())
     regions, unclosed = _quote_regions(text, lo, hi)
     if not cut_set and not regions:
         return [(lo, hi, ())]
@@ -477,11 +505,13 @@ def _strip_notes(text: str, a: int, b: int) -> tuple[int, int]:
         return a, a
     if _ONLY_NOTES_RE.fullmatch(text, a, b) or _DIVIDER_RE.fullmatch(text, a, b):
         return a, a
+    a, b = _strip_bold(text, a, b)
     while True:
-        m = _LEADING_NOTE_RE.match(text, a, b)
+        m = _LEADING_NOTE_RE.match(text, a, b) or _LIST_MARKER_RE.match(text, a, b)
         if not m or m.end() >= b:
             break
         a = m.end()
+    a, b = _strip_bold(text, a, b)
     while True:
         m = _TRAILING_NOTE_RE.search(text, a, b)
         if not m or m.start() <= a:
@@ -493,6 +523,28 @@ def _strip_notes(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+def _strip_bold(text: str, a: int, b: int) -> tuple[int, int]:
+    """Markdown bold marks ("**") at the unit's edges whose partner is outside the unit, or that
+    wrap the whole unit, are not text ("**Long live peace!** **Thank you.**" in UN records)."""
+    if b - a < 5 or "**" not in text[a:a + 2] + text[b - 2:b]:
+        return a, b
+    n = text.count("**", a, b)
+    starts, ends = text.startswith("**", a), text.endswith("**", a, b)
+    if starts and ends and n == 2:
+        return _trim(text, a + 2, b - 2)
+    if n % 2 == 1:
+        return _trim(text, a + 2, b) if starts else _trim(text, a, b - 2)
+    return a, b
+
+
+def _strip_footnote_mark(text: str, a: int, b: int) -> tuple[int, int]:
+    """A heading's footnote mark is not part of the heading."""
+    m = _FOOTNOTE_MARK_RE.search(text, a, b)
+    if m and m.start() > a:
+        return _trim(text, a, m.start())
+    return a, b
+
+
 def _ends_open(s: str) -> bool:
     """No terminal punctuation at the end (footnote asterisks and closing brackets ignored)."""
     s = s.rstrip(" *†‡")
@@ -501,10 +553,45 @@ def _ends_open(s: str) -> bool:
     return bool(s) and s[-1] not in _TERMINAL + ":;,—–-"
 
 
+# A form of address on a line of its own ("Mr President", "Excellencies,") is said, not a heading.
+_ADDRESS_RE = re.compile(r"(?:Mr\.?|Madam|Madame|Mister|Your|Dear|Distinguished|Honou?rable|Esteemed)\s|"
+                         r".*\b(?:Excellenc(?:y|ies|e)|Ladies|Gentlemen|Colleagues|Delegates|Friends|Majest(?:y|ies)"
+                         r"|Highness(?:es)?)\b")
+# Lines of one word that are said, not headings.
+_ONE_WORD_NON_HEADINGS = frozenset("""Thanks Thank Yes No Okay Ok Hello Hi Goodbye Bye Right Sure Absolutely
+    Exactly Indeed Well Good Great Fine Agreed Correct True Please Sorry Applause Laughter Question Answer Ends
+    End Signed Attachment Attachments Enclosure Photo Video Audio Transcript Excellencies Excellency""".split())
+_HEADING_ENUMERATOR_RE = re.compile(r"(?:\d{1,3}|[A-Z]|[IVX]{1,5})[.)][ \t]+(?=\S)")
+
+
+def _heading_core(s: str) -> str:
+    """A candidate heading without markdown bold, a leading section number ("A.", "2.") or a
+    trailing footnote mark."""
+    s = s.strip()
+    if s.startswith("**") and s.endswith("**") and len(s) > 4:
+        s = s[2:-2].strip()
+    m = _HEADING_ENUMERATOR_RE.match(s)
+    if m and m.end() < len(s):
+        s = s[m.end():]
+    m = _FOOTNOTE_MARK_RE.search(s)
+    if m and m.start() > 0:
+        s = s[:m.start()].rstrip()
+    return s
+
+
 def _heading_like(s: str, max_words: int, min_words: int) -> bool:
+    s = _heading_core(s)
+    if _ADDRESS_RE.match(s):
+        return False
     words = s.split()
     if not (min_words <= len(words) <= max_words) or len(s) > 120:
         return False
+    if len(words) == 1:
+        # a one-word heading ("Trade", "CONCLUSION") is a word, not a number, mark or interjection
+        w = words[0].strip("*")
+        if (len(w) < 3 or not w.replace("-", "").isalpha()
+                or w.capitalize() in _ONE_WORD_NON_HEADINGS or w in _ONE_WORD_NON_HEADINGS):
+            return False
     first = s.lstrip("“\"'‘(")[:1]
     if not (first.isupper() or first.isdigit()):
         return False
@@ -617,6 +704,72 @@ def _blocks(text: str, exclude: list[tuple[int, int]]) -> list[tuple[int, int, i
     return out
 
 
+# UN verbatim records: a line that ends without sentence punctuation goes on in the next line
+# when that line starts in lower case or with a number or an opening quote or bracket, when this
+# line breaks a word ("cross-"), or when it ends in a word that cannot end a sentence ("the",
+# "of", "our"). A line after a blank line, a list item, or a line ending in a comma before a
+# capital ("Mr. President," / "We ...") starts a new paragraph.
+_CONTINUING_WORDS = frozenset("""a an the of in on at to for by with from into onto upon over under about
+    against among between through during within without and or nor but than as that which who whom whose
+    our their its his her my your this these those is are was were be been being has have had will would
+    shall should can could may might must not very more most such so if when where while both each every
+    all some any no also including including""".split())
+_TERMINAL_LINE_END_RE = re.compile(r"[.!?…:;][\"”’')\]*]*$")
+_LIST_LINE_RE = re.compile(r"(?:[-–—•▪●◦·‣∙*#>]|\d{1,3}[.)]|\(?[a-z]\)|\((?:\d{1,3}|[ivx]{1,5})\))[^\S\n]")
+
+
+def _continues(prev: str, nxt: str) -> bool:
+    """True if line `nxt` goes on with the paragraph (often the sentence) that line `prev` breaks off."""
+    if _TERMINAL_LINE_END_RE.search(prev) or prev.endswith("**") or _LIST_LINE_RE.match(nxt):
+        return False
+    first = nxt[0]
+    if first.islower() or first.isdigit() or first in "“\"‘(":
+        return True
+    if prev[-1] in "-‐" and len(prev) > 1 and prev[-2].isalpha():
+        return True
+    if prev[-1] == ",":
+        return False
+    last = prev.rsplit(None, 1)[-1]
+    return last in _CONTINUING_WORDS
+
+
+def _join_broken_lines(text: str, blocks: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int, int]], str]:
+    """Merge line blocks that one paragraph was broken into; the text with those breaks blanked."""
+    out: list[tuple[int, int, int]] = []
+    breaks: list[tuple[int, int]] = []
+    for s, e, para in blocks:
+        if out:
+            ps, pe, ppara = out[-1]
+            # only line breaks separate them (no exclude range in between); across a blank line
+            # (a page break of the PDF) only a line going on in lower case continues
+            if not text[pe:s].strip() and _continues(text[ps:pe], text[s:e]) \
+                    and (para == ppara or text[s].islower()):
+                out[-1] = (ps, e, ppara)
+                breaks.append((pe, s))
+                continue
+        out.append((s, e, para))
+    if not breaks:
+        return out, text
+    parts, cur = [], 0
+    for pe, s in breaks:
+        parts.append(text[cur:pe])
+        parts.append(" " * (s - pe))
+        cur = s
+    parts.append(text[cur:])
+    return out, "".join(parts)
+
+
+def _opens_paragraph(text: str, blocks: list[tuple[int, int, int]], i: int) -> bool:
+    """Block i is body text: at least six words and a sentence end (what a one-word heading heads)."""
+    if i >= len(blocks):
+        return False
+    s, e, _ = blocks[i]
+    return len(text[s:e].split(None, 6)) > 6 and _HAS_SENTENCE_END_RE.search(text, s, e) is not None
+
+
+_HAS_SENTENCE_END_RE = re.compile(r"[.!?…]")
+
+
 def segment(text: str, *, layout: str = "plain",
             exclude: Iterable[tuple[int, int]] | Sequence[Sequence[int]] = ()) -> list[Unit]:
     """Annotation units of `text` in text order (see the module docstring for the rules).
@@ -626,6 +779,10 @@ def segment(text: str, *, layout: str = "plain",
     """
     ranges = _check_args(text, layout, list(exclude or ()))
     blocks = _blocks(text, ranges)
+    if layout == UN_DEBATE:
+        # the rules below read a copy in which the line breaks inside a paragraph are blanks;
+        # it has the same length, so every offset is an offset into the original text
+        blocks, text = _join_broken_lines(text, blocks)
     labels_by_block = [_find_labels(text, s, e) for s, e, _ in blocks]
     all_labels = [lab for labs in labels_by_block for lab in labs]
     transcript = _transcript_mode(all_labels, {s for s, _, _ in blocks})
@@ -659,15 +816,16 @@ def segment(text: str, *, layout: str = "plain",
                 whole_kind = STANDFIRST   # a standfirst written without a full stop
             elif layout == "news" and _heading_like(line, max_words=14, min_words=1) and not is_last:
                 whole_kind = SUBHEADING
-            elif (layout == "plain" and not is_last
+            elif (layout in (PLAIN, UN_DEBATE) and not is_last
                   and (speaker is None or _title_case(line))
-                  and _heading_like(line, max_words=10, min_words=2) and not short_line[bi + 1]
+                  and _heading_like(line, max_words=10, min_words=1) and not short_line[bi + 1]
+                  and (len(_heading_core(line).split()) > 1 or _opens_paragraph(text, blocks, bi + 1))
                   and not (bi > 0 and short_line[bi - 1] and len(text[blocks[bi - 1][0]:blocks[bi - 1][1]].split()) <= 3)):
                 whole_kind = SUBHEADING
         if whole_kind is not None:
             if whole_kind == SUBHEADING:
                 speaker = None   # a new section: its speaker, if any, is labelled again
-            a, b = _strip_notes(text, bs, be)
+            a, b = _strip_footnote_mark(text, *_strip_notes(text, bs, be))
             if a < b:
                 units.append(Unit(a, b, whole_kind, None, _flags(text, a, b, ())))
             continue

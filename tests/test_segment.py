@@ -55,7 +55,7 @@ def expected_units(text: str, gold: list[dict]) -> list[Unit]:
     return out
 
 
-def check_invariants(text: str, units: list[Unit], exclude=()) -> None:
+def check_invariants(text: str, units: list[Unit], exclude=(), layout: str = "plain") -> None:
     prev_end = 0
     for u in units:
         assert 0 <= u.start < u.end <= len(text), u
@@ -63,7 +63,8 @@ def check_invariants(text: str, units: list[Unit], exclude=()) -> None:
         prev_end = u.end
         body = text[u.start:u.end]
         assert body == body.strip(), f"unit not trimmed: {body!r}"
-        assert "\n" not in body, f"unit crosses a line: {body!r}"
+        # un_debate joins the lines a PDF broke a paragraph into; other layouts never cross a line
+        assert layout == "un_debate" or "\n" not in body, f"unit crosses a line: {body!r}"
         assert u.kind in KINDS
         assert set(u.flags) <= KNOWN_FLAGS and list(u.flags) == sorted(set(u.flags))
         for s, e in exclude:
@@ -95,7 +96,7 @@ def test_gold_segmentation(path):
                  for u in want]
     assert got_view == want_view      # readable diff of texts, kinds, speakers, flags
     assert got == want                # and the exact offsets
-    check_invariants(text, got, exclude)
+    check_invariants(text, got, exclude, layout)
 
 
 def test_seed_article_key_units():
@@ -233,7 +234,7 @@ def texts_and_excludes(draw):
 def test_units_are_ordered_trimmed_inside_the_text_and_outside_excludes(case):
     text, exclude, layout = case
     units = segment(text, layout=layout, exclude=exclude)
-    check_invariants(text, units, exclude)
+    check_invariants(text, units, exclude, layout)
     assert segment(text, layout=layout, exclude=exclude) == units     # deterministic
 
 
