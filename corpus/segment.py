@@ -539,7 +539,7 @@ def _strip_bold(text: str, a: int, b: int) -> tuple[int, int]:
 
 def _strip_footnote_mark(text: str, a: int, b: int) -> tuple[int, int]:
     """A heading's footnote mark is not part of the heading."""
-    m = _FOOTNOTE_MARK_RE.search(text, a, b)
+    m = _FOOTNOTE_MARK_RE.search(text, max(a, b - 12), b)
     if m and m.start() > a:
         return _trim(text, a, m.start())
     return a, b
@@ -573,13 +573,17 @@ def _heading_core(s: str) -> str:
     m = _HEADING_ENUMERATOR_RE.match(s)
     if m and m.end() < len(s):
         s = s[m.end():]
-    m = _FOOTNOTE_MARK_RE.search(s)
-    if m and m.start() > 0:
-        s = s[:m.start()].rstrip()
+    if s.endswith(("*", "†", "‡")):   # the regex only on the tail: lines can be long
+        tail = len(s) - 12 if len(s) > 12 else 0
+        m = _FOOTNOTE_MARK_RE.search(s, tail)
+        if m and m.start() > 0:
+            s = s[:m.start()].rstrip()
     return s
 
 
 def _heading_like(s: str, max_words: int, min_words: int) -> bool:
+    if len(s) > 130:   # cheap exit before the regexes: headings are short
+        return False
     s = _heading_core(s)
     if _ADDRESS_RE.match(s):
         return False
@@ -712,15 +716,14 @@ def _blocks(text: str, exclude: list[tuple[int, int]]) -> list[tuple[int, int, i
 _CONTINUING_WORDS = frozenset("""a an the of in on at to for by with from into onto upon over under about
     against among between through during within without and or nor but than as that which who whom whose
     our their its his her my your this these those is are was were be been being has have had will would
-    shall should can could may might must not very more most such so if when where while both each every
-    all some any no also including including""".split())
+    shall should can could may might must not very such if when where while including""".split())
 _TERMINAL_LINE_END_RE = re.compile(r"[.!?…:;][\"”’')\]*]*$")
 _LIST_LINE_RE = re.compile(r"(?:[-–—•▪●◦·‣∙*#>]|\d{1,3}[.)]|\(?[a-z]\)|\((?:\d{1,3}|[ivx]{1,5})\))[^\S\n]")
 
 
 def _continues(prev: str, nxt: str) -> bool:
     """True if line `nxt` goes on with the paragraph (often the sentence) that line `prev` breaks off."""
-    if _TERMINAL_LINE_END_RE.search(prev) or prev.endswith("**") or _LIST_LINE_RE.match(nxt):
+    if _TERMINAL_LINE_END_RE.search(prev, max(0, len(prev) - 8)) or prev.endswith("**") or _LIST_LINE_RE.match(nxt):
         return False
     first = nxt[0]
     if first.islower() or first.isdigit() or first in "“\"‘(":
@@ -730,10 +733,12 @@ def _continues(prev: str, nxt: str) -> bool:
     if prev[-1] == ",":
         return False
     last = prev.rsplit(None, 1)[-1]
-    return last in _CONTINUING_WORDS
+    # "... after 1945. Our" / "Government condemns ...": a capitalised article or pronoun too
+    return last.lower() in _CONTINUING_WORDS
 
 
-def _join_broken_lines(text: str, blocks: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int, int]], str]:
+def _join_broken_lines(text: str, blocks: list[tuple[int, int, int]],
+                       exclude: list[tuple[int, int]]) -> tuple[list[tuple[int, int, int]], str]:
     """Merge line blocks that one paragraph was broken into; the text with those breaks blanked."""
     out: list[tuple[int, int, int]] = []
     breaks: list[tuple[int, int]] = []
@@ -742,13 +747,16 @@ def _join_broken_lines(text: str, blocks: list[tuple[int, int, int]]) -> tuple[l
             ps, pe, ppara = out[-1]
             # only line breaks separate them (no exclude range in between); across a blank line
             # (a page break of the PDF) only a line going on in lower case continues
-            if not text[pe:s].strip() and _continues(text[ps:pe], text[s:e]) \
-                    and (para == ppara or text[s].islower()):
+            k = bisect.bisect_left(exclude, (pe, -1))
+            gap_excluded = (k < len(exclude) and exclude[k][0] < s) or (k > 0 and exclude[k - 1][1] > pe)
+            if "\n" in text[pe:s] and not text[pe:s].strip() and not gap_excluded \
+                    and _continues(text[ps:pe], text[s:e]) and (para == ppara or text[s].islower()):
                 out[-1] = (ps, e, ppara)
                 breaks.append((pe, s))
                 continue
         out.append((s, e, para))
-    if not breaks:
+    # markdown bold ("**Mr. President,**") hides abbreviations from sentencex and is not text
+    if not breaks and "**" not in text:
         return out, text
     parts, cur = [], 0
     for pe, s in breaks:
@@ -756,7 +764,7 @@ def _join_broken_lines(text: str, blocks: list[tuple[int, int, int]]) -> tuple[l
         parts.append(" " * (s - pe))
         cur = s
     parts.append(text[cur:])
-    return out, "".join(parts)
+    return out, "".join(parts).replace("**", "  ")
 
 
 def _opens_paragraph(text: str, blocks: list[tuple[int, int, int]], i: int) -> bool:
@@ -780,9 +788,10 @@ def segment(text: str, *, layout: str = "plain",
     ranges = _check_args(text, layout, list(exclude or ()))
     blocks = _blocks(text, ranges)
     if layout == UN_DEBATE:
-        # the rules below read a copy in which the line breaks inside a paragraph are blanks;
-        # it has the same length, so every offset is an offset into the original text
-        blocks, text = _join_broken_lines(text, blocks)
+        # the rules below read a copy in which the line breaks inside a paragraph (and markdown
+        # bold marks) are blanks; it has the same length, so every offset is an offset into the
+        # original text
+        blocks, text = _join_broken_lines(text, blocks, ranges)
     labels_by_block = [_find_labels(text, s, e) for s, e, _ in blocks]
     all_labels = [lab for labs in labels_by_block for lab in labs]
     transcript = _transcript_mode(all_labels, {s for s, _, _ in blocks})

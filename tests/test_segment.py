@@ -82,7 +82,8 @@ def check_invariants(text: str, units: list[Unit], exclude=(), layout: str = "pl
 def test_gold_files_are_present():
     names = {p.name.removesuffix(".gold.jsonl") for p in GOLD_FILES}
     assert {"seed_news-2023-03-13-1e54c59c", "abbreviations", "quotes", "whitehouse_transcript",
-            "kremlin_transcript", "headings_homoglyphs", "news_layout", "reactions"} <= names
+            "kremlin_transcript", "headings_homoglyphs", "news_layout", "reactions",
+            "un_debate", "kremlin_long_labels", "noise_units"} <= names
 
 
 @pytest.mark.parametrize("path", GOLD_FILES, ids=lambda p: p.name.removesuffix(".gold.jsonl"))
@@ -280,9 +281,10 @@ def test_whole_archive_segments_cleanly():
             rec = json.loads(line)
             text = rec["text"]
             records += 1
-            units = segment(text)
+            layout = "un_debate" if path.name == "ungdc.jsonl" else "plain"
+            units = segment(text, layout=layout)
             assert units, f"{path.name} {rec['id']}: no units"
-            check_invariants(text, units)
+            check_invariants(text, units, layout=layout)
             speakers = {text[slice(*u.speaker_span)] for u in units if u.speaker_span}
             for u in units:
                 body = text[u.start:u.end]
@@ -328,3 +330,39 @@ def test_a_quoted_letter_is_cut_into_its_sentences():
     # a short quotation of two sentences still keeps its attribution
     short = '"It is hard. It is very hard," the colonel said.'
     assert [u.text_in(short) for u in segment(short)] == [short]
+
+
+@pytest.mark.parametrize("prev, nxt, joined", [
+    ("the people of the nations represented in this", "Hall. We come in peace.", True),      # function word
+    ("and our farmers cannot buy", "fertilizer at any price.", True),                         # lower case
+    ("Cross-", "border crime has grown.", True),                                               # broken word
+    ("As our late President once said,", "“Peace is a duty of all.”", True),                 # opening quote
+    ("built after 1945. Our", "Government condemns the invasion.", True),                     # capitalised article
+    ("we call for a ceasefire without delay", "The price of grain has doubled.", False),     # paragraph without a stop
+    ("Mr. President,", "The world is at a crossroads.", False),                               # salutation
+    ("We ask for three things:", "a fund for loss and damage;", False),                       # colon ends
+    ("The session ended.", "then the delegates left.", False),                                # terminal punctuation
+    ("Allow me to name the priorities of the", "- Peace and security", False),                # list item
+    ("Our priorities are the", "12. Peace and security", False),                              # numbered paragraph
+])
+def test_un_debate_line_joining_rule(prev, nxt, joined):
+    text = f"{prev}\n{nxt}"
+    units = segment(text, layout="un_debate")
+    spans_break = any(u.start < len(prev) < u.end for u in units)
+    assert spans_break is joined, [u.text_in(text) for u in units]
+    check_invariants(text, units, layout="un_debate")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("It was reported to me. I will tell you.", ["It was reported to me.", "I will tell you."]),
+    ("He said no. I'll go.", ["He said no.", "I'll go."]),
+    ("Bring it to me. A plan is ready.", ["Bring it to me.", "A plan is ready."]),
+    ("See Art. I of the treaty.", ["See Art. I of the treaty."]),
+    ("Resolution No. 5 stands.", ["Resolution No. 5 stands."]),
+    ("The man J. I. Smith came.", ["The man J. I. Smith came."]),
+    ("Fuel, grain, etc. I mean everything.", ["Fuel, grain, etc. I mean everything."]),
+    ("We met at 9 a.m. I was late.", ["We met at 9 a.m.", "I was late."]),     # sentencex's own cut
+    ("“It was reported to me. I will tell you,” he said.", ["“It was reported to me. I will tell you,” he said."]),
+])
+def test_merge_post_rule_splits_only_after_ordinary_words(text, expected):
+    assert [u.text_in(text) for u in segment(text)] == expected
