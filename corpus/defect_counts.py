@@ -14,7 +14,8 @@ Classes:
   garbled_speaker      the unit's speaker string repeats a name or glues two words ("Lind LindAnna")
                        (kept raw by the segmenter; the sources branch normalises it at build time)
   merged_me_I          two sentences in one unit after a lower-case word: "... to me. I will ..."
-  list_marker_start    a unit starts with a list dash or bullet ("- ", "• ", "1) ")
+  list_marker_start    a unit starts with a list hyphen or bullet ("- ", "• ", "1) "); an en or em dash
+                       continues an interrupted sentence in transcripts and is not counted
   lower_stage_note     a lower-case stage note ("(sighs)", "(laughter)") at a unit's edge or between
                        sentences, where it could stand outside the unit
   stage_note_mid_sentence  the same inside a sentence ("We are — (applause) — gathered"): a unit is
@@ -51,7 +52,7 @@ _GARBLED = re.compile(r"\b([A-Z][\w\-]+) \1\b|[a-z][A-Z][a-z]")
 # the merge: a lower-case word (not an abbreviation) ends a sentence, "I"/"A" opens the next
 _NOT_SENTENCE_END = frozenset("etc al approx incl vs cf viz ca esp resp dept govt art vol fig figs sec para pp ch".split())
 _MERGED = re.compile(r"(?<![\w.])([a-z]{2,})\.\s+(?:I(?:['’](?:m|ll|ve|d))?|A)\s+[a-z]")
-_LIST_START = re.compile(r"(?:[-–—•▪●◦·*]|\d{1,2}\)|\([a-z0-9]\))\s")
+_LIST_START = re.compile(r"(?:[-•▪●◦·*]|\d{1,2}\)|\([a-z0-9]\))\s")
 _STAGE_WORDS = r"inaudible|applause|laughter|laughs|laughing|sighs|coughs|chuckles|crosstalk|cross-talk|pause|" \
                r"audience \w+ \w+|audience \w+|speaks \w+|smiles|silence|off-mic|unintelligible|booing|cheers|music"
 _LOWER_NOTE = re.compile(rf"\((?:{_STAGE_WORDS})\)")

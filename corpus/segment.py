@@ -112,9 +112,10 @@ _NOTE = (rf"(?:\((?:[A-Z][^()\n]{{0,120}}[.!?]|(?:{_NOTE_WORDS})\b[^()\n]{{0,80}
 # carrying a date, or a bracket standing alone; brackets inside a sentence are editorial insertions and stay.
 _BRACKET = r"\[[^\[\]\n]{1,80}\]"
 _LEADING_NOTE_RE = re.compile(rf"{_NOTE}\s*")
-# A list marker opening a unit: a dash or bullet, or an item number ("1)", "(b)", "12.") before
-# text. A capital letter with a full stop is not taken: it is far more often an initial ("A. Lind").
-_LIST_MARKER_RE = re.compile(r"(?:[-–—•▪●◦·‣∙*](?!\*)|\d{1,3}[.)]|[a-z]\)|\((?:\d{1,3}|[a-z]|[ivx]{1,5})\))[^\S\n]+(?=\S)")
+# A list marker opening a unit: a hyphen or bullet, or an item number ("1)", "(b)", "12.") before
+# text. An en or em dash is not taken: in transcripts it continues an interrupted sentence
+# ("— and one that we hope ..."). A capital letter with a full stop is not taken: it is far more often an initial ("A. Lind").
+_LIST_MARKER_RE = re.compile(r"(?:[-•▪●◦·‣∙*](?!\*)|\d{1,3}[.)]|[a-z]\)|\((?:\d{1,3}|[a-z]|[ivx]{1,5})\))[^\S\n]+(?=\S)")
 # A footnote mark after a heading ("Middle East *", "Sovereign Assets†"); "**" is markdown bold.
 _FOOTNOTE_MARK_RE = re.compile(r"[ \t]*(?:(?<!\*)\*|[†‡]+)$")
 _DATED_BRACKET = r"\[[^\[\]\n]{0,60}\d{1,2}/\w{1,2}/\d{2,4}\]"

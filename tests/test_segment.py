@@ -366,3 +366,9 @@ def test_un_debate_line_joining_rule(prev, nxt, joined):
 ])
 def test_merge_post_rule_splits_only_after_ordinary_words(text, expected):
     assert [u.text_in(text) for u in segment(text)] == expected
+
+
+def test_a_dash_continuing_an_interrupted_sentence_stays_in_the_unit():
+    text = "THE MINISTER: We agreed on one rule —\n\nTHE PRESIDENT: Thank you.\n\nTHE MINISTER: — and one that we keep."
+    units = [u.text_in(text) for u in segment(text)]
+    assert units[-1] == "— and one that we keep."
