@@ -115,12 +115,16 @@ _LEADING_NOTE_RE = re.compile(rf"{_NOTE}\s*")
 # A list marker opening a unit: a hyphen or bullet, or an item number ("1)", "(b)", "12.") before
 # text. An en or em dash is not taken: in transcripts it continues an interrupted sentence
 # ("— and one that we hope ..."). A capital letter with a full stop is not taken: it is far more often an initial ("A. Lind").
-_LIST_MARKER_RE = re.compile(r"(?:[-•▪●◦·‣∙*](?!\*)|\d{1,3}[.)]|[a-z]\)|\((?:\d{1,3}|[a-z]|[ivx]{1,5})\))[^\S\n]+(?=\S)")
+_LIST_MARKER_RE = re.compile(r"(?:[-•▪●◦·‣∙*](?!\*)|o(?=[^\S\n]+[A-Z])|\d{1,3}[.)]|[a-z]\)|\((?:\d{1,3}|[a-z]|[ivx]{1,5})\))[^\S\n]+(?=\S)")
 # A footnote mark after a heading ("Middle East *", "Sovereign Assets†"); "**" is markdown bold.
 _FOOTNOTE_MARK_RE = re.compile(r"[ \t]*(?:(?<!\*)\*|[†‡]+)$")
 _DATED_BRACKET = r"\[[^\[\]\n]{0,60}\d{1,2}/\w{1,2}/\d{2,4}\]"
 _TRAILING_NOTE_RE = re.compile(rf"\s*{_NOTE}$|(?<=[.!?…\"”’)])\s*{_BRACKET}$|\s{_DATED_BRACKET}$")
 _ONLY_NOTES_RE = re.compile(rf"(?:(?:{_NOTE}|{_BRACKET})\s*)+")
+# A page number left by a PDF ("Page 4|6", "Page 2 of 9").
+_PAGE_MARK_RE = re.compile(r"[Pp]age\s+\d{1,3}(?:\s*(?:[|/]|of)\s*\d{1,3})?")
+# UN verbatim records note changes in the chair ("Mr. Lind (Veloria), Vice-President, took the Chair.")
+_CHAIR_NOTE_RE = re.compile(r"[^\n]{0,160}?\b(?:took|returned to|resumed|assumed) the Chair\.?")
 # A divider line such as Kremlin `* * *`, or a run of dashes/underscores.
 _DIVIDER_RE = re.compile(r"[*•·#=~_\-–—\s]+")
 
@@ -504,7 +508,7 @@ def _strip_notes(text: str, a: int, b: int) -> tuple[int, int]:
     a, b = _trim(text, a, b)
     if a >= b:
         return a, a
-    if _ONLY_NOTES_RE.fullmatch(text, a, b) or _DIVIDER_RE.fullmatch(text, a, b):
+    if _ONLY_NOTES_RE.fullmatch(text, a, b) or _DIVIDER_RE.fullmatch(text, a, b) or _PAGE_MARK_RE.fullmatch(text, a, b):
         return a, a
     a, b = _strip_bold(text, a, b)
     while True:
@@ -562,6 +566,7 @@ _ADDRESS_RE = re.compile(r"(?:Mr\.?|Madam|Madame|Mister|Your|Dear|Distinguished|
 _ONE_WORD_NON_HEADINGS = frozenset("""Thanks Thank Yes No Okay Ok Hello Hi Goodbye Bye Right Sure Absolutely
     Exactly Indeed Well Good Great Fine Agreed Correct True Please Sorry Applause Laughter Question Answer Ends
     End Signed Attachment Attachments Enclosure Photo Video Audio Transcript Excellencies Excellency""".split())
+_SECTION_LETTER_RE = re.compile(r"(?:[A-H]|[IVX]{1,4})\.[ \t]+[A-Z]")
 _HEADING_ENUMERATOR_RE = re.compile(r"(?:\d{1,3}|[A-Z]|[IVX]{1,5})[.)][ \t]+(?=\S)")
 
 
@@ -602,7 +607,8 @@ def _heading_like(s: str, max_words: int, min_words: int) -> bool:
         return False
     if not _ends_open(s) or re.search(r"[.!?…][\"”’)]?\s", s):
         return False
-    return words[-1].lower() not in _LABEL_CONNECTORS | {"a", "an", "to", "in", "on", "with", "by", "or"}
+    # a heading does not end in a word that needs the next one ("the", "our", "cannot")
+    return words[-1].lower() not in _LABEL_CONNECTORS | _CONTINUING_WORDS
 
 
 def _title_case(s: str) -> bool:
@@ -717,9 +723,11 @@ def _blocks(text: str, exclude: list[tuple[int, int]]) -> list[tuple[int, int, i
 _CONTINUING_WORDS = frozenset("""a an the of in on at to for by with from into onto upon over under about
     against among between through during within without and or nor but than as that which who whom whose
     our their its his her my your this these those is are was were be been being has have had will would
-    shall should can could may might must not very such if when where while including""".split())
+    shall should can could may might must not cannot very such if when where while including despite
+    because although whether towards toward across beyond via unlike until whereas""".split())
+_SUBJECT_PRONOUNS = frozenset("We They He She You It".split())
 _TERMINAL_LINE_END_RE = re.compile(r"[.!?…:;][\"”’')\]*]*$")
-_LIST_LINE_RE = re.compile(r"(?:[-–—•▪●◦·‣∙*#>]|\d{1,3}[.)]|\(?[a-z]\)|\((?:\d{1,3}|[ivx]{1,5})\))[^\S\n]")
+_LIST_LINE_RE = re.compile(r"(?:[-–—•▪●◦·‣∙*#>]|o(?=[^\S\n]+[A-Z])|\d{1,3}[.)]|\(?[a-z]\)|\((?:\d{1,3}|[ivx]{1,5})\))[^\S\n]")
 
 
 def _continues(prev: str, nxt: str) -> bool:
@@ -733,9 +741,21 @@ def _continues(prev: str, nxt: str) -> bool:
         return True
     if prev[-1] == ",":
         return False
-    last = prev.rsplit(None, 1)[-1]
+    words = prev.split()
+    last = words[-1]
+    nxt_first = nxt.split(None, 1)[0].strip("“\"'‘(,.;:")
+    if nxt_first in _SUBJECT_PRONOUNS:   # "We cannot" / "We will not ...": a new sentence
+        return False
     # "... after 1945. Our" / "Government condemns ...": a capitalised article or pronoun too
-    return last.lower() in _CONTINUING_WORDS
+    if last.lower() in _CONTINUING_WORDS:
+        return True
+    # a name broken over two lines ("the reform of the Security" / "Council."): running text (a
+    # lower-case word that is not a particle: not a Title Case heading) ends in a capitalised word
+    # and the next line goes on with one that does not open a sentence or address someone
+    return (last[:1].isupper() and last[-1].isalpha() and nxt_first[:1].isupper() and len(words) >= 4
+            and nxt_first not in _NON_LABEL_STARTERS and not (len(nxt) < 60 and _ADDRESS_RE.match(nxt))
+            and any(len(w) > 3 and w.isalpha() and w.islower() and w not in _LABEL_CONNECTORS
+                    for w in (x.strip(",;:“”\"'‘’()") for x in words)))
 
 
 def _join_broken_lines(text: str, blocks: list[tuple[int, int, int]],
@@ -801,6 +821,9 @@ def segment(text: str, *, layout: str = "plain",
     # short unpunctuated lines; a run of them is a list or a signature table, not headings
     short_line = [not labels_by_block[i] and _heading_like(text[s:e], max_words=14, min_words=1)
                   for i, (s, e, _) in enumerate(blocks)]
+    # ... except a lettered section heading ("A. Periodic Review") under a section heading
+    section = [short_line[i] and _SECTION_LETTER_RE.match(text, s, e) is not None for i, (s, e, _) in enumerate(blocks)]
+    heading_at = -2   # block index of the last subheading
 
     units: list[Unit] = []
     speaker: tuple[int, int] | None = None
@@ -828,13 +851,15 @@ def segment(text: str, *, layout: str = "plain",
                 whole_kind = SUBHEADING
             elif (layout in (PLAIN, UN_DEBATE) and not is_last
                   and (speaker is None or _title_case(line))
-                  and _heading_like(line, max_words=10, min_words=1) and not short_line[bi + 1]
+                  and _heading_like(line, max_words=10, min_words=1) and (not short_line[bi + 1] or section[bi + 1])
                   and (len(_heading_core(line).split()) > 1 or _opens_paragraph(text, blocks, bi + 1))
-                  and not (bi > 0 and short_line[bi - 1] and len(text[blocks[bi - 1][0]:blocks[bi - 1][1]].split()) <= 3)):
+                  and not (bi > 0 and short_line[bi - 1] and heading_at != bi - 1
+                           and len(text[blocks[bi - 1][0]:blocks[bi - 1][1]].split()) <= 3)):
                 whole_kind = SUBHEADING
         if whole_kind is not None:
             if whole_kind == SUBHEADING:
                 speaker = None   # a new section: its speaker, if any, is labelled again
+                heading_at = bi
             a, b = _strip_footnote_mark(text, *_strip_notes(text, bs, be))
             if a < b:
                 units.append(Unit(a, b, whole_kind, None, _flags(text, a, b, ())))
@@ -857,6 +882,8 @@ def segment(text: str, *, layout: str = "plain",
                 continue
             for a, b, flags in _sentence_spans(text, ts, te):
                 a, b = _strip_notes(text, a, b)
+                if layout == UN_DEBATE and _CHAIR_NOTE_RE.fullmatch(text, a, b):
+                    continue
                 if a < b:
                     line_units.append(Unit(a, b, BODY, spk, _flags(text, a, b, flags)))
 

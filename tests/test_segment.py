@@ -344,6 +344,10 @@ def test_a_quoted_letter_is_cut_into_its_sentences():
     ("The session ended.", "then the delegates left.", False),                                # terminal punctuation
     ("Allow me to name the priorities of the", "- Peace and security", False),                # list item
     ("Our priorities are the", "12. Peace and security", False),                              # numbered paragraph
+    ("we support the reform of the Security", "Council and its working methods.", True),     # a broken name
+    ("Democracy and Venezuela", "Our country has held elections.", False),                    # Title Case heading
+    ("We thank all who stood with the Pacific", "We will not forget them.", False),           # a new sentence
+    ("We cannot", "We will not stand by.", False),
 ])
 def test_un_debate_line_joining_rule(prev, nxt, joined):
     text = f"{prev}\n{nxt}"
@@ -366,6 +370,13 @@ def test_un_debate_line_joining_rule(prev, nxt, joined):
 ])
 def test_merge_post_rule_splits_only_after_ordinary_words(text, expected):
     assert [u.text_in(text) for u in segment(text)] == expected
+
+
+def test_page_numbers_and_chair_notes_are_not_units():
+    text = "Page 2 of 9\nMr. Lind (Veloria), Vice-President, took the Chair.\nWe thank the Chair for its work."
+    assert [u.text_in(text) for u in segment(text, layout="un_debate")] == ["We thank the Chair for its work."]
+    # outside UN records, a sentence about a chair is text
+    assert [u.text_in(text) for u in segment(text)][0] == "Mr. Lind (Veloria), Vice-President, took the Chair."
 
 
 def test_a_dash_continuing_an_interrupted_sentence_stays_in_the_unit():
