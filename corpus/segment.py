@@ -135,14 +135,16 @@ _HAS_LETTER_RE = re.compile(r"[^\W\d_]")
 
 # One word of a label: a short word may end in a full stop (MR., Ms., R., Jr.), longer words
 # may only hold inner full stops (U.S.), so "Thanks." cannot be read as part of a name.
-_LABEL_TOKEN = r"(?:[^\W\d_][\w'’\-]{0,2}\.|[^\W\d_](?:[\w'’\-]|\.(?=\w))*)"
+_LABEL_TOKEN = (r"(?:[^\W\d_][\w'’\-]{0,2}\.|[\"“«]?[^\W\d_](?:[\w'’\-]|\.(?=\w))*[\"”»]?"
+                r"|\d{1,4}(?:st|nd|rd|th)\b)")
 # Kremlin meeting transcripts name a speaker by post and name in labels of 20 words and more
 # ("Deputy Prime Minister – Minister of Industry and Trade Anna Lind :"), with a space before
 # the colon; MAX_LABEL_WORDS and MAX_LABEL_CHARS bound the search, not the labels expected.
 MAX_LABEL_WORDS = 48
+MAX_LABEL_LOWER_WORDS = 6
 MAX_LABEL_CHARS = 420
 _LABEL_RE = re.compile(
-    rf"(?P<name>{_LABEL_TOKEN}(?:(?:,?[ ]|[ ][–—][ ]){_LABEL_TOKEN}){{0,{MAX_LABEL_WORDS - 1}}})"
+    rf"(?P<name>{_LABEL_TOKEN}(?:(?:,?[ ]|[ ][–—-][ ]){_LABEL_TOKEN}){{0,{MAX_LABEL_WORDS - 1}}})"
     rf"(?P<note>[ ]?\([^()\n]{{1,40}}\))?[ ]?")
 _COLON_RE = re.compile(r":(?=[ \t]*[^\s\d])")
 # a sentence end before a label: punctuation and blanks, or a closing bracket right before it
@@ -151,7 +153,7 @@ _Q_LABEL_RE = re.compile(r"Q(?::|(?=[ \t]+\S)|$)")
 
 # Lower-case words a mixed-case label may hold (names with particles, media titles).
 _LABEL_CONNECTORS = frozenset("""of the and for de da di du la le von van der den al el bin ibn y
-    in on at to with under – —
+    in on at to with under – — -
     newspaper correspondent journalist reporter editor presenter host channel agency television
     radio magazine""".split())
 # First words that start ordinary sentences, never a speaker's name or title.
@@ -159,6 +161,8 @@ _NON_LABEL_STARTERS = frozenset("""This That These Those It I We You He She They
     So Or Nor As If When While Let Now Then What Why How Where Who Which Our My Your His Her Their
     Its In On At For To By With From Of A An The Yes No Please Imagine Obviously Thus Therefore
     Firstly Secondly First Second Third Finally Also Today Yesterday Tomorrow Note See Dear""".split())
+# Abbreviations with a full stop that a label may hold besides initials.
+_LABEL_ABBREVIATIONS = frozenset("Mr. Ms. Mrs. Dr. Jr. Sr. St. Gen. Col. Lt. Sgt. Rev. Prof. MR. MS. MRS. DR. JR.".split())
 # Single mixed-case words that are speaker roles in a transcript.
 _ROLE_WORDS = frozenset("""Question Remark Answer Reply Response Moderator Interpreter Correspondent
     Journalist Reporter Participant""".split())
@@ -180,6 +184,7 @@ class _Label:
     mixed: bool       # mixed-case (Kremlin style) rather than all capitals / Q
     key: str          # the name's last two words, to see the same speaker again
     has_title: bool = False   # names an office (President, Minister, ...)
+    after_heading: bool = False   # follows a title line run into it at the line start
 
 
 def _label_words(name: str) -> list[str]:
@@ -208,10 +213,25 @@ def _classify_label(name: str, at_line_start: bool) -> str | None:
     if words[0] in _NON_LABEL_STARTERS or not words[0][0].isupper() or not words[-1][0].isupper():
         return None
     capitalised = 0
+    lower = 0
     for w in words:
-        if w[0].isupper():
+        w = w.strip("\"“”«»")
+        if not w:
+            continue
+        if w[0].isupper() or w[0].isdigit():
             capitalised += 1
         elif w not in _LABEL_CONNECTORS:
+            lower += 1
+        if lower and w[0].isupper() and w.rstrip(",") in _TITLE_WORDS:
+            # "Speech at the meeting President of Russia ...": a title after words of a heading
+            return None
+    if lower and any(w.endswith(".") and len(w) > 2 and w not in _LABEL_ABBREVIATIONS for w in words):
+        return None   # "Thank you. Federal Chancellor ...", "... Day. Remark": a sentence ends inside
+    if lower:
+        # a post described in words ("Mother of a serviceman of the brigade Anna Lind",
+        # "Commander of the troops of the Western District Ivan Petrov"): only before a name of
+        # two capitalised words, at most MAX_LABEL_LOWER_WORDS such words
+        if lower > MAX_LABEL_LOWER_WORDS or len(words) < 4 or not (words[-2][:1].isupper() and words[-1][:1].isupper()):
             return None
     if capitalised >= 2 or (len(words) == 1 and words[0] in _ROLE_WORDS):
         return "mixed"
@@ -243,6 +263,21 @@ def _may_end_label(text: str, lo: int, colon: int) -> bool:
     return j < i and text[j].isupper()
 
 
+_WORD_SPAN_RE = re.compile(r"\S+")
+
+
+def _label_after_heading(text: str, a: int, b: int) -> int | None:
+    """Where a label naming an office starts inside text[a:b] after heading words that end in
+    a lower-case word ("... meeting President of Russia ..."), or None."""
+    prev_lower = False
+    for m in _WORD_SPAN_RE.finditer(text, a, b):
+        w = m.group()
+        if prev_lower and w in _TITLE_WORDS and m.start() > a:
+            return m.start()
+        prev_lower = w.islower() and w not in _LABEL_CONNECTORS
+    return None
+
+
 def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
     """Speaker-label candidates in line text[lo:hi] (before transcript-mode filtering)."""
     out: list[_Label] = []
@@ -267,7 +302,22 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
                 continue
             name = m.group("name")
             kind = _classify_label(name, at_line_start=(s == lo))
-            if kind is None or not _after_sentence_end(text, lo, s):
+            after_heading = False
+            if kind is None and s == lo:
+                # a title line run into the first label ("Speech at the meeting President of
+                # Russia Vladimir Putin:"): the label starts at the office after the heading words
+                s = _label_after_heading(text, s, s + len(name))
+                if s is None:
+                    continue
+                m = _LABEL_RE.fullmatch(text, s, c)
+                if not m:
+                    continue
+                name = m.group("name")
+                kind = _classify_label(name, at_line_start=False)
+                if kind != "mixed":
+                    continue
+                after_heading = True
+            elif kind is None or not _after_sentence_end(text, lo, s):
                 continue
             # the text after a mixed-case label starts a sentence (not "... point: this is")
             nxt = _NEXT_CHAR_RE.match(text, colon.end(), hi)
@@ -275,7 +325,7 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
                 continue
             words = _label_words(name)
             out.append(_Label(s, c + 1, (s, s + len(name)), kind == "mixed", " ".join(words[-2:]),
-                              any(w.rstrip(",") in _TITLE_WORDS for w in words)))
+                              any(w.rstrip(",") in _TITLE_WORDS for w in words), after_heading))
             break
     return out
 
@@ -293,7 +343,7 @@ def _transcript_mode(labels: Iterable[_Label], line_starts: set[int]) -> bool:
     for lab in mixed:
         if lab.start not in line_starts and counts[lab.key] >= 2:
             return True
-        if lab.has_title and lab.start in line_starts:
+        if lab.has_title and (lab.start in line_starts or lab.after_heading):
             return True
     return False
 
@@ -868,14 +918,19 @@ def segment(text: str, *, layout: str = "plain",
         # speaker turns of this line
         turns: list[tuple[int, int, tuple[int, int] | None]] = []
         cur, cur_speaker = bs, speaker
+        line_units: list[Unit] = []
         for lab in labels:
-            if lab.start > cur:
+            if lab.after_heading:
+                # the title line run into the first label is a heading, not the speaker's words
+                a, b = _strip_footnote_mark(text, *_strip_notes(text, cur, lab.start))
+                if a < b:
+                    line_units.append(Unit(a, b, SUBHEADING, None, _flags(text, a, b, ())))
+            elif lab.start > cur:
                 turns.append((cur, lab.start, cur_speaker))
             cur, cur_speaker = lab.end, lab.name
         turns.append((cur, be, cur_speaker))
         speaker = cur_speaker
 
-        line_units: list[Unit] = []
         for ts, te, spk in turns:
             ts, te = _trim(text, ts, te)
             if ts >= te:
