@@ -105,7 +105,7 @@ _NOTE_WORDS = (r"Inaudible|Laughter|Laughs|Applause|Cross-?talk|Crosstalk|Pause|
                r"|Break|Music|Video|Audio")
 # Transcripts also write notes in lower case ("(sighs)", "(laughter)", "(audience members clap)").
 _LOWER_NOTE_WORDS = (r"inaudible|laughter|laughs|laughing|applause|sighs|coughs|chuckles|smiles|crosstalk|cross-talk"
-                     r"|pause|silence|unintelligible|interruption|booing|cheers|cheering|audience|speaks|off-mic")
+                     r"|pause|silence|unintelligible|interruption|booing|cheers|cheering|audience|speaks|spoke|off-mic")
 _NOTE = (rf"(?:\((?:[A-Z][^()\n]{{0,120}}[.!?]|(?:{_NOTE_WORDS})\b[^()\n]{{0,80}}|(?:{_LOWER_NOTE_WORDS})\b[^()\n]{{0,40}})\)"
          rf"|<\s*(?:…|\.\.\.)?\s*>)")
 # A bracketed source citation after a finished sentence ("… ideals.” [Article, 10/19/23]") or
@@ -937,7 +937,9 @@ def segment(text: str, *, layout: str = "plain",
                 continue
             for a, b, flags in _sentence_spans(text, ts, te):
                 a, b = _strip_notes(text, a, b)
-                if layout == UN_DEBATE and _CHAIR_NOTE_RE.fullmatch(text, a, b):
+                # UN records: changes in the chair, and footnote or page numbers standing alone
+                if layout == UN_DEBATE and (_CHAIR_NOTE_RE.fullmatch(text, a, b)
+                                            or not _HAS_LETTER_RE.search(text, a, b)):
                     continue
                 if a < b:
                     line_units.append(Unit(a, b, BODY, spk, _flags(text, a, b, flags)))

@@ -373,8 +373,10 @@ def test_merge_post_rule_splits_only_after_ordinary_words(text, expected):
 
 
 def test_page_numbers_and_chair_notes_are_not_units():
-    text = "Page 2 of 9\nMr. Lind (Veloria), Vice-President, took the Chair.\nWe thank the Chair for its work."
-    assert [u.text_in(text) for u in segment(text, layout="un_debate")] == ["We thank the Chair for its work."]
+    text = ("Page 2 of 9\nMr. Lind (Veloria), Vice-President, took the Chair.\n(spoke in French)\n"
+            "We thank the Chair for its work.\n4\nOur goals for 2030 are set.")
+    assert [u.text_in(text) for u in segment(text, layout="un_debate")] == [
+        "We thank the Chair for its work.", "Our goals for 2030 are set."]
     # outside UN records, a sentence about a chair is text
     assert [u.text_in(text) for u in segment(text)][0] == "Mr. Lind (Veloria), Vice-President, took the Chair."
 
