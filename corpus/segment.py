@@ -127,6 +127,7 @@ _PAGE_MARK_RE = re.compile(r"[Pp]age\s+\d{1,3}(?:\s*(?:[|/]|of)\s*\d{1,3})?")
 _CHAIR_NOTE_RE = re.compile(r"[^\n]{0,160}?\b(?:took|returned to|resumed|assumed) the Chair\.?")
 # A divider line such as Kremlin `* * *`, or a run of dashes/underscores.
 _DIVIDER_RE = re.compile(r"[*•·#=~_\-–—\s]+")
+_DIVIDER_CHARS = frozenset("*•·#=~_-–—")
 
 _HAS_LETTER_RE = re.compile(r"[^\W\d_]")
 
@@ -437,8 +438,9 @@ _MISSED_QUOTE_BOUNDARY_RE = re.compile(r"[.!?…][\"”»](?=\s+[\"“A-Z])")
 # not cut "... reported to me. I will tell you"; a lower-case word of two letters or more (not an
 # abbreviation below) with a full stop, then "I"/"A" and a lower-case word or an I-contraction,
 # is a sentence end. Capitalised abbreviations ("Art. I", "No. 5", "Gen. A") and initials are left.
-_MERGED_BEFORE_I_RE = re.compile(
-    r"(?<![\w.'’\-])([a-z]{2,})\.[ \t]+(?=(?:I|A)[ \t]+[a-z]|I['’](?:m|ll|ve|d)\b)")
+# (searched from the full stop, which the regex engine finds fast, then the word before it is read)
+_MERGED_BEFORE_I_RE = re.compile(r"\.[ \t]+(?=(?:I|A)[ \t]+[a-z]|I['’](?:m|ll|ve|d)\b)")
+_WORD_BEFORE_STOP_RE = re.compile(r"(?<![\w.'’\-])([a-z]{2,})$")
 _LOWER_ABBREVIATIONS = frozenset("""etc al approx incl excl vs cf viz ca esp resp dept govt art arts vol vols
     fig figs sec secs para paras pp ch ed eds op cit ibid mr mrs ms dr st jr sr nr tel ext min max""".split())
 # sentencex cuts list numbers ("1.", "(b)", "iv.") off the item they number
@@ -466,7 +468,8 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
         if p < hi:
             cut_set.add(p)
     for m in _MERGED_BEFORE_I_RE.finditer(text, lo, hi):
-        if m.group(1) not in _LOWER_ABBREVIATIONS:
+        w = _WORD_BEFORE_STOP_RE.search(text, max(lo, m.start() - 24), m.start())
+        if w and w.group(1) not in _LOWER_ABBREVIATIONS:
             cut_set.add(m.end())
     regions, unclosed = _quote_regions(text, lo, hi)
     if not cut_set and not regions:
@@ -558,16 +561,23 @@ def _strip_notes(text: str, a: int, b: int) -> tuple[int, int]:
     a, b = _trim(text, a, b)
     if a >= b:
         return a, a
-    if _ONLY_NOTES_RE.fullmatch(text, a, b) or _DIVIDER_RE.fullmatch(text, a, b) or _PAGE_MARK_RE.fullmatch(text, a, b):
+    # the first and last characters decide which patterns can apply (this runs for every unit)
+    first = text[a]
+    if ((first in "(<[" and _ONLY_NOTES_RE.fullmatch(text, a, b))
+            or (first in _DIVIDER_CHARS and _DIVIDER_RE.fullmatch(text, a, b))
+            or (first in "Pp" and _PAGE_MARK_RE.fullmatch(text, a, b))):
         return a, a
-    a, b = _strip_bold(text, a, b)
+    bold = first == "*" or text[b - 1] == "*"
+    if bold:
+        a, b = _strip_bold(text, a, b)
     while True:
         m = _LEADING_NOTE_RE.match(text, a, b) or _LIST_MARKER_RE.match(text, a, b)
         if not m or m.end() >= b:
             break
         a = m.end()
-    a, b = _strip_bold(text, a, b)
-    while True:
+    if bold:
+        a, b = _strip_bold(text, a, b)
+    while text[b - 1] in ")>]":   # every trailing note or citation ends in one of these
         m = _TRAILING_NOTE_RE.search(text, a, b)
         if not m or m.start() <= a:
             break
@@ -938,7 +948,7 @@ def segment(text: str, *, layout: str = "plain",
             for a, b, flags in _sentence_spans(text, ts, te):
                 a, b = _strip_notes(text, a, b)
                 # UN records: changes in the chair, and footnote or page numbers standing alone
-                if layout == UN_DEBATE and (_CHAIR_NOTE_RE.fullmatch(text, a, b)
+                if layout == UN_DEBATE and ((text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b))
                                             or not _HAS_LETTER_RE.search(text, a, b)):
                     continue
                 if a < b:
