@@ -786,6 +786,8 @@ _CONTINUING_WORDS = frozenset("""a an the of in on at to for by with from into o
     shall should can could may might must not cannot very such if when where while including despite
     because although whether towards toward across beyond via unlike until whereas""".split())
 _SUBJECT_PRONOUNS = frozenset("We They He She You It".split())
+# a line opening with a subject pronoun is an utterance ("It tells me we must be strong"), not a heading
+_SENTENCE_SUBJECTS = _SUBJECT_PRONOUNS | {"I"}
 _TERMINAL_LINE_END_RE = re.compile(r"[.!?…:;][\"”’')\]*]*$")
 _LIST_LINE_RE = re.compile(r"(?:[-–—•▪●◦·‣∙*#>]|o(?=[^\S\n]+[A-Z])|\d{1,3}[.)]|\(?[a-z]\)|\((?:\d{1,3}|[ivx]{1,5})\))[^\S\n]")
 
@@ -911,7 +913,12 @@ def segment(text: str, *, layout: str = "plain",
                 whole_kind = SUBHEADING
             elif (layout in (PLAIN, UN_DEBATE) and not is_last
                   and (speaker is None or _title_case(line))
-                  and _heading_like(line, max_words=10, min_words=1) and (not short_line[bi + 1] or section[bi + 1])
+                  and _heading_like(line, max_words=10, min_words=1)
+                  and (line.split(None, 1)[0] not in _SENTENCE_SUBJECTS or _title_case(line))
+                  # a short line next is a list item, unless it heads a paragraph itself (a
+                  # section heading over a subsection heading: "Support to Ukraine" / "Australia")
+                  and (not short_line[bi + 1] or section[bi + 1]
+                       or (bi + 2 < len(blocks) and not short_line[bi + 2] and _opens_paragraph(text, blocks, bi + 2)))
                   and (len(_heading_core(line).split()) > 1 or _opens_paragraph(text, blocks, bi + 1))
                   and not (bi > 0 and short_line[bi - 1] and heading_at != bi - 1
                            and len(text[blocks[bi - 1][0]:blocks[bi - 1][1]].split()) <= 3)):
