@@ -272,7 +272,10 @@ CAPS_LABEL_AT_START = re.compile(r"(?:(?:MR|MS|MRS)\. )?(?:THE )?[A-Z]{2,}(?: [A
 
 @pytest.mark.skipif(archive_dir() is None, reason="external archive not found (set WARVOICES_ARCHIVE)")
 def test_whole_archive_segments_cleanly():
+    from warvoices.corpus.defect_counts import defects
+
     counts: Counter = Counter()
+    found: dict[str, list[str]] = {}
     records = 0
     for path in sorted(archive_dir().glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -299,8 +302,15 @@ def test_whole_archive_segments_cleanly():
             if text.startswith("President of Russia Vladimir Putin: "):
                 assert text[slice(*units[0].speaker_span)] == "President of Russia Vladimir Putin"
             counts[path.name] += len(units)
+            for cls, idx in defects(text, units, un=layout == "un_debate").items():
+                for i in idx:
+                    found.setdefault(cls, []).append(f"{path.name} {rec['id']} [{units[i].start}:{units[i].end}]")
     print("units per archive file:", dict(counts))
     assert records >= 1 and all(counts.values())
+    # the defect classes of issue 13 that the segmenter fixes (corpus/defect_counts.py has the table)
+    for cls in ("merged_me_I", "list_marker_start", "lower_stage_note", "short_heading_body",
+                "un_paragraph_span", "un_pdf_cut"):
+        assert not found.get(cls), f"{cls}: {found[cls][:5]}"
 
 
 def test_kind_names_come_from_the_schema_vocabulary():
