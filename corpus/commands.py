@@ -198,7 +198,7 @@ def register(sub) -> None:
     p.add_argument("--articles", help="comma-separated article ids (default: all with text)")
     p.add_argument("--resegment", action="store_true",
                    help="migrate already segmented articles to the current segmenter: unchanged units keep id and "
-                        "labels, new units get fresh ids (ARTICLE-o<start>-<end>), replaced units stay as history "
+                        "labels, new units get fresh ids made of their offsets (ARTICLE-s<start><end>, 7+7 digits), replaced units stay as history "
                         "(status superseded; labelled ones marked needs_relabel and reported by `corpus validate`, "
                         "V015)")
     p.set_defaults(func=cmd_segment)

@@ -8,9 +8,9 @@ the stored cuts are migrated to the current segmenter:
 
 - a unit whose span and text are unchanged keeps its record, id and labels (its kind, speaker
   span, flags and position are brought up to date);
-- a new unit gets a fresh id made from its offsets, `ARTICLE-o<start>-<end>`, which cannot
-  collide with an index id nor with any other unit of the article (two units with the same
-  offsets are the same text of the same checksum-verified article);
+- a new unit gets a fresh id made from its offsets (`offsets_sentence_id`: `ARTICLE-s` and 14
+  digits), which cannot collide with an index id nor with any other unit of the article (two
+  units with the same offsets are the same text of the same checksum-verified article);
 - an old unit that is no longer cut is kept as history with `status: "superseded"`, the ids of
   the units now covering its text (`superseded_by`) and `needs_relabel: true` when annotations
   or final labels refer to it. Its labels stay on it, never moved onto different text; the
@@ -31,8 +31,14 @@ from .texts import TextLoader
 
 
 def offsets_sentence_id(article_id: str, start: int, end: int) -> str:
-    """Id of a unit added by re-segmentation: unique per span within the article."""
-    return f"{article_id}-o{start}-{end}"
+    """Id of a unit added by re-segmentation: `ARTICLE-s` and its start and end offsets, each
+    written with the same number of digits (at least 7), e.g. `ARTICLE-s00012040001388`.
+
+    It keeps the `ARTICLE-s<digits>` form that code reading article ids out of sentence ids
+    expects, cannot be an index id (those have 4 or 5 digits) and is unique per span: the two
+    halves of the digits decode to one (start, end)."""
+    width = max(7, len(str(end)))
+    return f"{article_id}-s{start:0{width}d}{end:0{width}d}"
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from warvoices.annotation.agreement import article_of
 from warvoices.corpus import store as store_module
 from warvoices.corpus.sentences import SegmentReport, migrate_article, offsets_sentence_id, records_for, segment_articles
 from warvoices.corpus.store import SUPERSEDED, Store, sha256_text, short_hash
@@ -93,11 +94,13 @@ def test_resegment_keeps_unchanged_units_and_supersedes_changed_ones(old_store):
     assert current[f"{AID}-s0002"] == "Thank you." and current[f"{AID}-s0003"] == "We will help."
     assert report.unchanged == 2
     # new units have offset ids that no index id can take
-    new = {sid: t for sid, t in current.items() if not sid.startswith(f"{AID}-s")}
-    assert set(new) == set(report.added) and len(new) == 3
+    new = {sid: t for sid, t in current.items() if sid in report.added}
+    assert len(new) == 3 and not set(new) & {f"{AID}-s{i:04d}" for i in range(10000)}
     for sid, t in new.items():
         s = TEXT.index(t)
-        assert sid == offsets_sentence_id(AID, s, s + len(t))
+        assert sid == offsets_sentence_id(AID, s, s + len(t)) == f"{AID}-s{s:07d}{s + len(t):07d}"
+        # code that reads the article id out of a sentence id still can
+        assert article_of(sid) == AID
     # changed units are history, with the units now covering their text; labels stay on them
     hist = {r["sentence_id"]: r for r in old_store.sentences(include_superseded=True) if r.get("status") == SUPERSEDED}
     assert set(hist) == {f"{AID}-s0000", f"{AID}-s0001"}
@@ -147,13 +150,13 @@ def test_a_unit_cut_again_is_revived_with_its_id():
     fresh_old = records_for({"article_id": AID, "layout": "plain"}, TEXT)
     # history holds a unit that the segmenter cuts again: it becomes current under its old id
     hist = dict(fresh_old[0], sentence_id=f"{AID}-s0007", index=7, status=SUPERSEDED, superseded_by=[], needs_relabel=True)
-    other = dict(fresh_old[0], sentence_id=f"{AID}-o0-5", start=0, end=5, text_hash=short_hash(TEXT[0:5]))
+    other = dict(fresh_old[0], sentence_id=offsets_sentence_id(AID, 0, 5), start=0, end=5, text_hash=short_hash(TEXT[0:5]))
     report = SegmentReport()
     out = migrate_article([hist, other], fresh_old, set(), report)
     by_id = {r["sentence_id"]: r for r in out}
     assert report.revived == [f"{AID}-s0007"]
     assert "status" not in by_id[f"{AID}-s0007"] and by_id[f"{AID}-s0007"]["index"] == 0
-    assert by_id[f"{AID}-o0-5"]["status"] == SUPERSEDED
+    assert by_id[offsets_sentence_id(AID, 0, 5)]["status"] == SUPERSEDED
     assert len(by_id) == len(out)   # no id twice
 
 
@@ -180,3 +183,9 @@ def test_cli_resegment_flag(old_store, capsys):
     assert "re-segmented 1 article(s)" in out and f"{AID}-s0001" in out
     assert main(["corpus", "validate", "--store", str(old_store.root), "--no-progress"]) == 0   # warnings only
     assert "2 still to relabel (V015)" in capsys.readouterr().out
+
+
+def test_offset_ids_are_unique_per_span():
+    pairs = [(0, 5), (0, 50), (5, 50), (1234567, 12345678), (12345671, 12345678), (9999999, 10000000)]
+    ids = [offsets_sentence_id(AID, a, b) for a, b in pairs]
+    assert len(set(ids)) == len(ids)
