@@ -65,8 +65,8 @@ class SegmentReport:
             parts.append(f"{len(self.drifted)} stored segmentation(s) differ from the current segmenter "
                          f"(kept as stored; `--resegment` migrates them): {', '.join(self.drifted[:5])}")
         if self.migrated:
-            parts.append(f"re-segmented {len(self.migrated)} article(s): {self.unchanged} unit(s) unchanged "
-                         f"(id and labels kept; {len(self.updated)} with new kind/speaker/flags), "
+            parts.append(f"re-segmented {len(self.migrated)} article(s): {self.unchanged + len(self.updated)} unit(s) "
+                         f"kept with id and labels ({len(self.updated)} of them with new kind/speaker/flags), "
                          f"{len(self.added)} new, {len(self.superseded)} superseded, {len(self.revived)} revived")
             if self.relabel:
                 parts.append(f"{len(self.relabel)} superseded unit(s) carry labels and need relabelling "
