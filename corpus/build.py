@@ -98,6 +98,10 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
     by_article: dict[str, list[dict]] = defaultdict(list)
     for rec in store.sentences():
         by_article[rec["article_id"]].append(rec)
+    # superseded sentences (re-segmentation history) are not rows, but their labels still make
+    # their article labelled, so its unlabelled text is held back rather than released as unlabeled
+    labelled_history = {r["article_id"] for r in store.sentences(include_superseded=True)
+                        if r.get("status") == "superseded" and r["sentence_id"] in finals}
 
     rows: dict[str, list[dict]] = {s: [] for s in splits}
     report = BuildReport()
@@ -119,7 +123,7 @@ def collect_rows(store: Store, loader: TextLoader, progress: bool = True) -> tup
         views = views_for_article(art, by_article[aid], text)
         title = voices.metadata(art, "title")
         art_voice = voices.article(art)
-        labelled = any(v.sentence_id in finals for v in views)
+        labelled = any(v.sentence_id in finals for v in views) or aid in labelled_history
         split = art["split"] if labelled else UNLABELED
         if split not in rows:
             raise WarVoicesError(f"article {aid} has split {split!r}, not one of {splits}; run `warvoices corpus validate`")
