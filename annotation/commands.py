@@ -4,11 +4,17 @@ adjudication.
     annotate config                   render annotation/label_config.xml from the schema
     annotate server setup|start|stop|status
     annotate users add|list
-    annotate push --batch B --articles ID,.. --annotators ann-a,ann-b
-    annotate pull --batch B
+    annotate push --batch B --articles ID ID.. --annotators ann-a,ann-b
+    annotate pull --batch B [--accept-edits]
     annotate agreement --batch B      (annotation/agreement.py)
     annotate adjudicate --batch B     (annotation/aggregate.py, plus the Label Studio
                                        adjudication project: --pull brings the decisions back)
+    annotate migrate-ids              (old annotation ids ls:P:A -> ls:SERVER:P:A)
+
+--articles takes ids separated by spaces or commas, in every command. The archive of texts is
+--archive, else $WARVOICES_ARCHIVE, else ../shared/archive when present; commands that read texts
+say which one they used. Printed next steps repeat the options given (data directory, URL, store,
+archive), so they run as printed.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from pathlib import Path
 from warvoices.corpus.errors import WarVoicesError
 
 from . import ls_server
+from .cli_args import add_articles_argument
 
 CONNECTION_HELP = (
     "Connection: the server of --data-dir (its URL is in DATA_DIR/warvoices/server.json) unless --url is "
@@ -45,7 +52,8 @@ def _store_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="DIR",
                    help=f"corpus store directory (default: {DEFAULT_STORE})")
     p.add_argument("--archive", type=Path, default=None, metavar="DIR",
-                   help=f"external text archive (default: ${ARCHIVE_ENV}); needed for archive articles")
+                   help=f"external text archive (default: ${ARCHIVE_ENV}, else ../shared/archive when present); "
+                        "needed for archive articles")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -60,9 +68,11 @@ def _client(args):
 
 
 def _loader(args):
-    from warvoices.corpus.texts import TextLoader, resolve_archive
+    from warvoices.corpus.texts import TextLoader, archive_source, resolve_archive
 
-    return TextLoader(resolve_archive(args.archive))
+    archive = resolve_archive(args.archive)
+    print(f"archive: {archive or '-'} ({archive_source(args.archive)})")
+    return TextLoader(archive)
 
 
 def _user_map(args) -> dict[int, str]:
@@ -149,9 +159,7 @@ def cmd_users_list(args) -> int:
 
 # -- push / pull -------------------------------------------------------------------------------
 def _article_ids(args) -> list[str] | None:
-    ids: list[str] = []
-    if args.articles:
-        ids += [a.strip() for a in args.articles.split(",") if a.strip()]
+    ids: list[str] = list(args.articles or [])
     if args.articles_file:
         path = Path(args.articles_file)
         if not path.is_file():
@@ -191,30 +199,76 @@ def cmd_push(args) -> int:
                             {n: users[n] for n in names}, prediction_info=info,
                             predictions_path=Path(args.predictions) if args.predictions else None,
                             chunk=args.chunk, progress=not args.no_progress)
+    from .cli_args import next_command
+
     print(report.summary())
-    print(f"annotators log in at {client.url} and work only in their own project ('wv {args.batch} <name>')")
+    print("each annotator logs in and works only in their own project (the one-server layout: they can see the "
+          "others' projects; see README, Annotation, blindness):")
+    for who, p in report.projects.items():
+        print(f"  {who:<12} {client.url}/projects/{p['project']}/data")
+    print("next, when they have submitted: " + next_command(args, "annotate", "pull", "--batch", args.batch))
     return 0
 
 
 def cmd_pull(args) -> int:
     from warvoices.corpus.store import Store
 
+    from .cli_args import next_command
     from .ls_pull import pull_batch
 
+    accept = True if args.accept_edits else set(args.accept_edit or []) or False
     with _client(args) as client:
         report = pull_batch(client, Store(args.store), _loader(args), args.batch, _user_map(args),
-                            progress=not args.no_progress)
+                            progress=not args.no_progress, accept_edits=accept)
     print(report.summary())
+    if report.added:
+        print("next: see agreement with `" + next_command(args, "annotate", "agreement", "--batch", args.batch,
+                                                           connection=False) + "`,")
+        print("      settle the final labels with `" + next_command(args, "annotate", "adjudicate", "--batch",
+                                                                     args.batch) + "`,")
+        print("      and refresh the tables rendered from the store with `" + next_command(args, "generate", store=False,
+                                                                                        connection=False, archive=False)
+              + "` (the test suite checks them)")
+    return 0
+
+
+def cmd_migrate_ids(args) -> int:
+    from warvoices.corpus.store import Store
+
+    from .ls_migrate import migrate_ids
+    from .ls_server import ensure_identity, read_identity
+
+    server_id = None
+    if args.data_dir:
+        paths = ls_server.Paths(Path(args.data_dir).resolve())
+        if not paths.own.is_dir():
+            raise WarVoicesError(f"{args.data_dir} is not a Label Studio data directory WarVoices knows "
+                                 f"({paths.own} is missing)")
+        server_id = (read_identity(paths) or ensure_identity(paths))["server_id"]
+    from warvoices.corpus.store import DEFAULT_STORE
+
+    m = migrate_ids(Store(args.store or DEFAULT_STORE), server_id, dry_run=args.dry_run)
+    print(m.summary())
+    if args.dry_run and m.renamed:
+        print("dry run: nothing written")
     return 0
 
 
 # -- agreement / adjudication (helper modules' hooks) --------------------------------------------
 def cmd_adjudicate(args) -> int:
+    """Everything is read and checked first (server, batch, texts, decisions, aggregation in a dry
+    run); only then are final.jsonl, the disputes file, the decisions file and the adjudication
+    project written."""
+    import copy
+
     from warvoices.corpus.store import Store
 
     from . import aggregate
     from .agreement import output_name
-    from .ls_adjudication import pull_decisions, push_disputes, read_disputes
+    from .cli_args import next_command
+    from .ls_adjudication import decisions_path, pull_decisions, push_disputes, read_disputes, write_decisions
+    from .ls_batch import load_manifest
+    from .ls_pull import batch_corpus, check_server
 
     store = Store(args.store)
     use_ls = not args.no_label_studio
@@ -223,30 +277,55 @@ def cmd_adjudicate(args) -> int:
     if use_ls and not args.batch:
         raise WarVoicesError("the Label Studio adjudication project belongs to a batch: give --batch NAME "
                              "(or --no-label-studio to only write final.jsonl and the disputes file)")
-    if args.pull:
-        if args.decisions:
-            raise WarVoicesError("give either --pull (decisions from Label Studio) or --decisions FILE, not both")
-        with _client(args) as client:
-            decisions, counts = pull_decisions(client, store, _loader(args), args.batch, _user_map(args))
-        print(f"adjudication project: {counts['submitted']} decision(s), {counts['skipped']} skipped, "
-              f"{counts['cancelled']} cancelled")
-        from .ls_adjudication import decisions_path
-
-        args.decisions = str(decisions_path(store, args.batch)) if decisions else None
-    rc = aggregate.run(args)
-    if rc != 0 or args.dry_run or not use_ls:
-        return rc
-    disputes = Path(args.disputes) if args.disputes else aggregate.DEFAULT_DISPUTES / f"{output_name(args)}.disputes.json"
-    entries = read_disputes(disputes)
-    if not entries:
-        print("no open disputes: nothing for the adjudication project")
+    if args.pull and args.decisions:
+        raise WarVoicesError("give either --pull (decisions from Label Studio) or --decisions FILE, not both")
+    client = loader = None
+    decisions: list[dict] = []
+    try:
+        if use_ls:
+            client = _client(args)
+            client.whoami()  # server up, token right
+            manifest = load_manifest(store, args.batch)
+            check_server(client, manifest)
+            loader = _loader(args)
+            batch_corpus(store, loader, manifest)  # every text of the batch is readable (archive given?)
+            if args.pull:
+                decisions, counts = pull_decisions(client, store, loader, args.batch, _user_map(args), write=False)
+                print(f"adjudication project: {counts['submitted']} decision(s), {counts['skipped']} skipped, "
+                      f"{counts['cancelled']} cancelled")
+        # the whole aggregation once without writing: a bad decision or record fails here
+        dry = copy.copy(args)
+        dry.dry_run, dry.decision_records = True, decisions
+        rc = aggregate.run(dry, quiet=True)
+        if rc != 0 or args.dry_run:
+            return aggregate.run(args) if args.dry_run else rc
+        if args.pull:
+            path = write_decisions(store, args.batch, decisions)
+            print(f"wrote {len(decisions)} decision(s) to {path}")
+            args.decisions = [str(decisions_path(store, args.batch))] if decisions else None
+        rc = aggregate.run(args)
+        if rc != 0 or not use_ls:
+            return rc
+        disputes = Path(args.disputes) if args.disputes else aggregate.DEFAULT_DISPUTES / f"{output_name(args)}.disputes.json"
+        entries = read_disputes(disputes)
+        if not entries:
+            print("no open disputes: nothing for the adjudication project")
+            print("next: refresh the tables rendered from the store with `" + next_command(
+                args, "generate", store=False, connection=False, archive=False) + "`, then rebuild the dataset "
+                "with `" + next_command(args, "build", "--out", "out/dataset", connection=False) + "`")
+            return 0
+        res = push_disputes(client, store, loader, args.batch, entries)
+        print(f"adjudication project {res['project']} at {client.url}: {res['new']} task(s) added, {res['existing']} "
+              f"already there ({client.url}/projects/{res['project']}/data). The form starts empty; the annotators' "
+              "answers are shown side by side above it.")
+        again = ["annotate", "adjudicate", "--batch", args.batch, "--pull"]
+        if args.disputes:
+            again += ["--disputes", str(args.disputes)]
+        print("next, when the adjudicator has submitted: " + next_command(args, *again))
         return 0
-    with _client(args) as client:
-        res = push_disputes(client, store, _loader(args), args.batch, entries)
-    print(f"adjudication project {res['project']} at {client.url}: {res['new']} task(s) added, {res['existing']} "
-          f"already there. When the adjudicator has submitted them, run "
-          f"`warvoices annotate adjudicate --batch {args.batch} --pull`")
-    return 0
+    finally:
+        if client is not None:
+            client.close()
 
 
 def register(sub) -> None:
@@ -313,7 +392,7 @@ def register(sub) -> None:
                                     "interrupted push resumes. The manifest STORE/batches/NAME.json records what went "
                                     "where.\n\n" + CONNECTION_HELP)
     x.add_argument("--batch", required=True, metavar="NAME", help="batch name (1-24 characters: letters, digits, . _ -)")
-    x.add_argument("--articles", default=None, metavar="ID,ID", help="comma-separated article ids")
+    add_articles_argument(x)
     x.add_argument("--articles-file", default=None, metavar="FILE", help="file with one article id per line (# comments)")
     x.add_argument("--annotators", required=True, metavar="A,B", help="annotator ids, e.g. ann-a,ann-b")
     x.add_argument("--predictions", default=None, metavar="FILE",
@@ -336,9 +415,23 @@ def register(sub) -> None:
                                     "Skipped and cancelled tasks are recorded. Pulling twice adds nothing twice.\n\n"
                                     + CONNECTION_HELP)
     x.add_argument("--batch", required=True, metavar="NAME")
+    x.add_argument("--accept-edits", action="store_true",
+                   help="keep every answer edited in Label Studio after it was pulled (LS011) as a new revision "
+                        "(<id>:r2, …); the stored answer stays in the store as history")
+    x.add_argument("--accept-edit", action="append", type=int, metavar="ANNOTATION",
+                   help="the same for one Label Studio annotation id (repeatable; the LS011 message names it)")
     _store_args(x)
     _connection_args(x)
     x.set_defaults(func=cmd_pull)
+
+    x = asub.add_parser("migrate-ids", help="rename annotation ids of the old format ls:P:A to ls:SERVER:P:A",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        description=__import__("warvoices.annotation.ls_migrate", fromlist=["x"]).__doc__)
+    x.add_argument("--store", type=Path, default=None, metavar="DIR", help="corpus store directory (default: corpus/data)")
+    x.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                   help="the data directory of the server the old batches were pushed to, if it still exists")
+    x.add_argument("--dry-run", action="store_true", help="only report what would change")
+    x.set_defaults(func=cmd_migrate_ids)
 
     # agreement and adjudication: helper modules' own arguments and run()
     from . import aggregate, agreement

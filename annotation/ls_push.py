@@ -189,7 +189,13 @@ def push_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, a
     fingerprint = config_fingerprint(label_config)
     if manifest is None:
         manifest = new_manifest(batch, list(article_ids), order, client.url, fingerprint, schema.version)
+        manifest["server_id"] = client.server_id
     else:
+        if manifest.get("server_id") and client.server_id and manifest["server_id"] != client.server_id:
+            raise WarVoicesError(f"batch {batch} was pushed to another Label Studio server ({manifest.get('server')}, "
+                                 f"id {manifest['server_id'][:12]}); the server at {client.url} is "
+                                 f"{client.server_id[:12]}. Push to that server (its --data-dir), or choose a new "
+                                 "--batch name for this one")
         if manifest["sentences"] != order:
             raise WarVoicesError(f"batch {batch}: the articles' sentences changed since the first push (re-segmented?); "
                                  "push them as a new batch")

@@ -160,3 +160,13 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> Schema:
     path = Path(path)
     with path.open(encoding="utf-8") as fh:
         return _parse(yaml.safe_load(fh), path)
+
+
+def guidelines_version(path: str | Path = SCHEMA_PATH) -> str:
+    """The guidelines' version recorded with every pulled annotation: the schema's
+    `guidelines_version` key, or its `schema_version` while the file has no such key."""
+    path = Path(path)
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    value = data.get("guidelines_version", data.get("schema_version"))
+    return str(value) if value is not None else "unknown"

@@ -57,6 +57,14 @@ def ls_template(tmp_path_factory):
                 pass
 
 
+def copy_template(template: Path, dst: Path) -> Path:
+    """A migrated empty data directory for one more server. Its identity file is dropped, so the
+    copy starts as a server of its own (as a fresh data directory would), not as the template."""
+    shutil.copytree(template, dst)
+    (dst / "warvoices" / "server-id.json").unlink(missing_ok=True)
+    return dst
+
+
 @dataclass
 class Server:
     data_dir: Path
@@ -70,8 +78,7 @@ class Server:
 @pytest.fixture
 def server(ls_template, tmp_path, monkeypatch):
     monkeypatch.delenv("WARVOICES_LS_TOKEN", raising=False)
-    data = tmp_path / "ls"
-    shutil.copytree(ls_template, data)
+    data = copy_template(ls_template, tmp_path / "ls")
     state = ls_server.start(data, port=0, venv=VENV, timeout=120, echo=_quiet)
     _STARTED.append(state.pid)
     try:
