@@ -377,7 +377,10 @@ def _no_identity() -> str:
 
 def _prediction_provenance(model_version: str | None, batch_prediction: dict | None) -> dict:
     if batch_prediction and (model_version is None or model_version == model_version_string(batch_prediction)):
-        return {"model": batch_prediction["model"], "version": batch_prediction["version"]}
+        out = {"model": batch_prediction["model"], "version": batch_prediction["version"]}
+        if batch_prediction.get("fields_from"):
+            out["fields_from"] = batch_prediction["fields_from"]
+        return out
     model, _, version = (model_version or "unknown").rpartition("@")
     return {"model": model or model_version or "unknown", "version": version if model else None}
 

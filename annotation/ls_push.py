@@ -12,6 +12,7 @@ nothing; a push interrupted anywhere can simply be rerun.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
     outside = 0
     for lineno, rec in read_jsonl(path):
         where = f"{path}:{lineno}"
-        named.add((rec.get("model"), rec.get("version")))
+        named.add((rec.get("model"), rec.get("version"), json.dumps(rec.get("fields_from"), sort_keys=True)))
         if len(named) > 1:
             raise InputError(f"{where}: model/version {rec.get('model')!r} {rec.get('version')!r} differs from the lines "
                              "before; one batch shows one model's predictions")
@@ -109,6 +110,11 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
             result = to_result(rec.get("labels"), rec.get("source_spans"), texts[sid], schema, prefix="p")
         except (ValueError, TypeError) as exc:
             raise InputError(f"{where}: {exc}") from None
+        span_field = schema.span_fields[0].name if schema.span_fields else "source_spans"
+        problems = schema.dependency_problems(rec.get("labels") or {}, {span_field: rec.get("source_spans") or []})
+        if problems:
+            raise InputError(f"{where}: the prediction contradicts the schema's dependencies ({'; '.join(problems)}); "
+                             "`warvoices baselines predict` leaves such fields unanswered, fix the file the same way")
         pred = {"result": result}
         if rec.get("score") is not None:
             pred["score"] = float(rec["score"])
@@ -119,8 +125,13 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
     if not out:
         raise InputError(f"{path}: no prediction for any sentence of this batch"
                          + (f" ({outside} line(s) are for other sentences)" if outside else ""))
-    model, version = next(iter(named))
-    return out, ({"model": str(model), "version": str(version)} if model and version else None)
+    model, version, fields_from = next(iter(named))
+    if not (model and version):
+        return out, None
+    info = {"model": str(model), "version": str(version)}
+    if json.loads(fields_from):
+        info["fields_from"] = json.loads(fields_from)  # a merged pre-annotation: which model gave which field
+    return out, info
 
 
 def _description(batch: str, who: str, fingerprint: str) -> str:
@@ -218,6 +229,8 @@ def push_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, a
     if predictions is not None:
         wanted = {"model": prediction_info["model"], "version": prediction_info["version"],
                   "sentences": len(predictions)}
+        if prediction_info.get("fields_from"):
+            wanted["fields_from"] = prediction_info["fields_from"]
     old = manifest.get("prediction")
     if manifest["projects"] and old != wanted:
         if old is None:
