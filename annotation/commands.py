@@ -221,7 +221,7 @@ def cmd_pull(args) -> int:
         report = pull_batch(client, Store(args.store), _loader(args), args.batch, _user_map(args),
                             progress=not args.no_progress, accept_edits=accept)
     print(report.summary())
-    if report.added:
+    if report.added or report.already:
         print("next: see agreement with `" + next_command(args, "annotate", "agreement", "--batch", args.batch,
                                                            connection=False) + "`,")
         print("      settle the final labels with `" + next_command(args, "annotate", "adjudicate", "--batch",

@@ -485,9 +485,34 @@ def stop(data_dir: Path, timeout: float = 15.0) -> str:
         how = "killed (it did not stop within {:.0f} s of SIGTERM)".format(timeout)
         time.sleep(0.2)
         _reap(pid)
+    # Label Studio's worker process outlives the main one by a moment, still listening: wait until
+    # the whole process group is gone, so that a start right after this finds the port free
+    while _group_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _group_alive(pid):
+        _kill_group(pid, signal.SIGKILL)
+        time.sleep(0.2)
     state.pid = None
     state.save(paths)
     return f"Label Studio at {state.url} (pid {pid}) {how}"
+
+
+def _group_alive(pgid: int) -> bool:
+    """Any process left in the group (zombies aside) that the server was started as?"""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
+            return True
+    return not os.path.isdir("/proc")
 
 
 def _reap(pid: int) -> None:
