@@ -143,3 +143,19 @@ def make_invented_store(root: Path) -> Corpus:
 @pytest.fixture
 def corpus(tmp_path) -> Corpus:
     return make_invented_store(tmp_path / "corpus")
+
+
+def seed_store(root: Path) -> Store:
+    """A store holding only the bundled seed article and its sentences (no labels), so tests do not
+    depend on the state of the committed store's annotations, finals or archive articles."""
+    from warvoices.corpus.commands import SEED_DEFAULTS
+    from warvoices.corpus.store import DEFAULT_STORE
+
+    seed = SEED_DEFAULTS["article_id"]
+    committed = Store(DEFAULT_STORE)
+    if seed not in committed.articles() or not committed.sentences(seed):
+        pytest.skip("the repository store has no segmented seed article (warvoices corpus segment)")
+    store = Store(root)
+    store.write_articles([committed.articles()[seed]])
+    store.write_sentences(committed.sentences(seed))
+    return store
