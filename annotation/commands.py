@@ -283,12 +283,12 @@ def cmd_adjudicate(args) -> int:
     decisions: list[dict] = []
     try:
         if use_ls:
-            client = _client(args)
-            client.whoami()  # server up, token right
             manifest = load_manifest(store, args.batch)
-            check_server(client, manifest)
             loader = _loader(args)
             batch_corpus(store, loader, manifest)  # every text of the batch is readable (archive given?)
+            client = _client(args)
+            client.whoami()  # server up, token right
+            check_server(client, manifest)
             if args.pull:
                 decisions, counts = pull_decisions(client, store, loader, args.batch, _user_map(args), write=False)
                 print(f"adjudication project: {counts['submitted']} decision(s), {counts['skipped']} skipped, "
@@ -333,12 +333,20 @@ def register(sub) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     asub = p.add_subparsers(dest="annotate_command", metavar="STEP", required=True)
 
-    c = asub.add_parser("config", help="render annotation/label_config.xml from annotation/schema.yaml")
+    c = asub.add_parser("config", help="render annotation/label_config.xml from annotation/schema.yaml",
+                        description="Write the Label Studio labeling config (annotation/label_config.xml) rendered "
+                                    "from annotation/schema.yaml; --check only compares. `warvoices generate` does "
+                                    "this too, with every other rendering of the schema.")
     c.add_argument("--check", action="store_true", help="only compare; exit 1 when the file is out of date")
     c.set_defaults(func=cmd_config)
 
     # server
-    s = asub.add_parser("server", help="set up, start, stop or check the local Label Studio server")
+    s = asub.add_parser("server", help="set up, start, stop or check the local Label Studio server",
+                        description="The local Label Studio server: `setup` installs it in its own venv, `start` "
+                                    "runs it on 127.0.0.1 with a data directory of yours, `status` and `stop` "
+                                    "check and end it. The data directory holds the database, WarVoices' files "
+                                    "(DATA_DIR/warvoices/: state, log, admin token and password, users, the "
+                                    "server's identity) and is never part of the repository.")
     ssub = s.add_subparsers(dest="server_command", metavar="ACTION", required=True)
     x = ssub.add_parser("setup", help=f"create the server's own virtual environment with label-studio=={ls_server.LS_VERSION}",
                         description="Create the virtual environment Label Studio runs in (default "
@@ -359,15 +367,23 @@ def register(sub) -> None:
     x.add_argument("--venv", type=Path, default=None, help=f"the server's venv (default: ${ls_server.VENV_ENV} or <repo>/.venv-ls)")
     x.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for it to answer (default: %(default)s)")
     x.set_defaults(func=cmd_server_start)
-    x = ssub.add_parser("stop", help="stop the server of a data directory (SIGTERM, then SIGKILL)")
+    x = ssub.add_parser("stop", help="stop the server of a data directory (SIGTERM, then SIGKILL)",
+                        description="Stop the server recorded for the data directory: SIGTERM to its process "
+                                    "group, SIGKILL after 15 s. Returns when every process of it has ended and its "
+                                    "port is free, so `server start` may follow at once.")
     _data_dir_arg(x)
     x.set_defaults(func=cmd_server_stop)
-    x = ssub.add_parser("status", help="is the server running? (exit 0 yes, 3 no)")
+    x = ssub.add_parser("status", help="is the server running? (exit 0 yes, 3 no)",
+                        description="Show the data directory's server: URL, pid, state, version, admin user, "
+                                    "server identity, token file and log. Exit status 0 when it answers, 3 when not.")
     _data_dir_arg(x)
     x.set_defaults(func=cmd_server_status)
 
     # users
-    u = asub.add_parser("users", help="annotator accounts on the Label Studio server")
+    u = asub.add_parser("users", help="annotator accounts on the Label Studio server",
+                        description="Annotator ids (ann-a, adj-1, …) and their Label Studio accounts: `add` creates "
+                                    "or maps one, `list` shows them. The mapping and generated passwords are kept in "
+                                    "DATA_DIR/warvoices/users.json (mode 0600).")
     usub = u.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     x = usub.add_parser("add", help="create the Label Studio user of an annotator (or map an existing account)",
                         description="Create a Label Studio user for annotator NAME (e-mail NAME@warvoices.local unless "
@@ -378,7 +394,9 @@ def register(sub) -> None:
     x.add_argument("--email", default=None, help="the Label Studio login (default: NAME@warvoices.local)")
     _connection_args(x)
     x.set_defaults(func=cmd_users_add)
-    x = usub.add_parser("list", help="list registered annotators and their Label Studio users")
+    x = usub.add_parser("list", help="list registered annotators and their Label Studio users",
+                        description="List the annotators registered for the data directory's server: id, e-mail, "
+                                    "Label Studio user id and whether a password is stored (never shown).")
     _data_dir_arg(x)
     x.set_defaults(func=cmd_users_list)
 
@@ -412,9 +430,16 @@ def register(sub) -> None:
                                     "labels, missing required choices, spans outside or not matching their sentence, "
                                     "tasks not in the corpus, duplicate annotations; error ids LS000-LS011, see "
                                     "annotation/ls_pull.py) and only then add the records to annotations.jsonl. "
-                                    "Skipped and cancelled tasks are recorded. Pulling twice adds nothing twice.\n\n"
+                                    "Skipped and cancelled tasks are recorded. Pulling twice adds nothing twice. "
+                                    "Records are named after the server's identity (ls:SERVER:PROJECT:ANNOTATION); "
+                                    "a batch is only pulled from the server it was pushed to.\n\n"
+                                    "An answer edited in Label Studio after it was pulled (a different status, label "
+                                    "or span; the time spent does not count) is LS011, listed field by field: undo the "
+                                    "edit and pull again, or keep it as a new revision with --accept-edit ID / "
+                                    "--accept-edits (the stored answer stays as history).\n\n"
+                                    "Afterwards run `warvoices generate` (tables rendered from the store).\n\n"
                                     + CONNECTION_HELP)
-    x.add_argument("--batch", required=True, metavar="NAME")
+    x.add_argument("--batch", required=True, metavar="NAME", help="the batch to pull (its manifest is STORE/batches/NAME.json)")
     x.add_argument("--accept-edits", action="store_true",
                    help="keep every answer edited in Label Studio after it was pulled (LS011) as a new revision "
                         "(<id>:r2, …); the stored answer stays in the store as history")
@@ -444,9 +469,11 @@ def register(sub) -> None:
     aggregate.add_arguments(x)
     x.description = (x.description or "") + (
         "\n\nLabel Studio: with --batch, the open disputes then go to the batch's adjudication project "
-        "('wv NAME adjudication'), each annotator's answer shown as a prediction to pick from. When the "
-        "adjudicator has submitted, `--pull` reads the decisions back (validated like any export) and writes "
-        "them as final labels (method adjudicated). --no-label-studio keeps everything local.\n\n" + CONNECTION_HELP)
+        "('wv NAME adjudication'). Its form starts empty; the annotators' answers are shown side by side above it "
+        "(anonymous: answer A, answer B, …), never pre-filled. When the adjudicator has submitted, `--pull` reads "
+        "the decisions back (validated like any export), keeps them in STORE/batches/NAME.decisions.jsonl and "
+        "writes them as final labels (method adjudicated). Server, texts and decisions are all checked before "
+        "anything is written. --no-label-studio keeps everything local.\n\n" + CONNECTION_HELP)
     x.add_argument("--pull", action="store_true", help="first read the adjudicator's decisions from Label Studio")
     x.add_argument("--no-label-studio", action="store_true",
                    help="do not touch Label Studio (only final.jsonl and the disputes file)")

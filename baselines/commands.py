@@ -138,7 +138,10 @@ def register(sub) -> None:
     p.add_argument("--embedding-cache", type=Path, metavar="DIR", help="embedding cache directory")
     p.set_defaults(func=cmd_predict)
 
-    lst = bsub.add_parser("list", help="list the models, what they predict and whether they can run here")
+    lst = bsub.add_parser("list", help="list the models, what they predict and whether they can run here",
+                          description="List the baseline models: the fields each predicts (from the schema), what it "
+                                      "is, and whether it can run on this machine (e.g. minilm_lr needs the "
+                                      "`embeddings` extra).")
     lst.set_defaults(func=cmd_list)
 
     rp = bsub.add_parser("report", help="same as `warvoices report`")
