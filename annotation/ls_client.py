@@ -69,8 +69,6 @@ class LSClient:
 
     # -- transport -----------------------------------------------------------------------
     def _hint_start(self) -> str:
-        if self.external:
-            return "or check the --url you gave (the data directory's server is not used with --url)"
         if self.data_dir:
             return f"start it with `warvoices annotate server start --data-dir {self.data_dir}`"
         return "start it with `warvoices annotate server start`"
@@ -87,6 +85,9 @@ class LSClient:
                 if attempt < retries:
                     time.sleep(0.5 * (attempt + 1))
                     continue
+                if self.external:
+                    raise LSUnavailable(f"cannot reach Label Studio at {self.url}: is the server running, and is "
+                                        "the --url you gave right?") from None
                 raise LSUnavailable(f"cannot reach Label Studio at {self.url}: is the server running? "
                                     f"Check with `warvoices annotate server status`, {self._hint_start()}") from None
             except httpx.TimeoutException:

@@ -15,6 +15,7 @@ from collections import Counter
 
 from warvoices.annotation import ls_server
 from warvoices.annotation.ls_batch import load_manifest
+from warvoices.annotation.ls_client import connect
 from warvoices.annotation.ls_results import to_result
 from warvoices.annotation.ls_users import annotator_client
 from warvoices.corpus.cli import main
@@ -75,6 +76,17 @@ def test_two_servers_edits_undo_revision_restart_and_blind_adjudication(ls_templ
         answers = {"ann-a": {s: AGREED for s in sids},
                    "ann-b": {s: (dict(AGREED, stance="pro_ukraine") if i == 1 else AGREED) for i, s in enumerate(sids)}}
         ls_ids = submit_all(ls_server.Paths(data_a.resolve()), state_a.url, manifest, corpus.texts, answers)
+        # the one-server layout's limit, as the README states it: ann-b can open ann-a's project …
+        b_client = annotator_client(ls_server.Paths(data_a.resolve()), state_a.url, "ann-b")
+        a_project = manifest["projects"]["ann-a"]["project"]
+        assert a_project in {p["id"] for p in b_client.projects()}
+        # … and work done there is refused at pull (LS009), with nothing written
+        stray = b_client.create_annotation(manifest["projects"]["ann-a"]["tasks"][sids[0]],
+                                           to_result(AGREED, [], corpus.texts[sids[0]]))
+        assert main(["annotate", "pull", "--batch", "loop-1", *files, *conn_a]) == 2
+        assert "LS009" in capsys.readouterr().err and not store.path("annotations.jsonl").exists()
+        with connect(data_a) as admin:
+            admin.request("DELETE", f"/api/annotations/{stray['id']}/")
         assert run_printed(out, "next, when they have submitted:") == 0  # the pull, as printed
         out = capsys.readouterr().out
         assert "10 record(s) added" in out and "generate" in out
