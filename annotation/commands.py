@@ -114,7 +114,10 @@ def cmd_server_start(args) -> int:
     paths = ls_server.Paths(Path(state.data_dir))
     print(f"Label Studio {state.ls_version or ''} is running at {state.url} (pid {state.pid}), data in {state.data_dir}")
     print(f"admin login: {state.admin_email}, password in {paths.password}; API token in {paths.token}")
-    print(f"stop it with `warvoices annotate server stop --data-dir {args.data_dir or data_dir}`")
+    from .cli_args import next_command
+
+    print(f"server identity: {(ls_server.read_identity(paths) or {}).get('server_id', '-')} (names pulled annotations)")
+    print("stop it with `" + next_command(args, "annotate", "server", "stop", store=False, archive=False) + "`")
     return 0
 
 
