@@ -187,19 +187,24 @@ def cmd_push(args) -> int:
     if len(set(names)) != len(names):
         raise WarVoicesError("an annotator is listed twice in --annotators")
     paths = ls_server.Paths(_data_dir(args).resolve())
+    if not args.predictions and (args.model or args.model_version):
+        raise WarVoicesError("--model/--model-version describe --predictions FILE; give the file too")
     with _client(args) as client:
         client.whoami()  # fail early (server down, wrong token) before reading any text
-        users = load_users(paths)
-        for n in names:
-            if n not in users:
-                rec, what = add_annotator(client, paths, n)
-                print(f"{n}: {what} (password stored in {paths.users})")
-        users = load_users(paths)
+
+        def accounts() -> dict[str, dict]:
+            # called by push_batch once articles, texts and predictions are checked
+            users = load_users(paths)
+            for n in names:
+                if n not in users:
+                    rec, what = add_annotator(client, paths, n)
+                    print(f"{n}: {what} (password stored in {paths.users})")
+            users = load_users(paths)
+            return {n: users[n] for n in names}
+
         info = {"model": args.model, "version": args.model_version} if args.predictions else None
-        if not args.predictions and (args.model or args.model_version):
-            raise WarVoicesError("--model/--model-version describe --predictions FILE; give the file too")
         report = push_batch(client, store, _loader(args), args.batch, _article_ids(args),
-                            {n: users[n] for n in names}, prediction_info=info,
+                            accounts, prediction_info=info,
                             predictions_path=Path(args.predictions) if args.predictions else None,
                             chunk=args.chunk, progress=not args.no_progress)
     from .cli_args import next_command

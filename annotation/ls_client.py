@@ -240,7 +240,8 @@ def connect(data_dir: Path, url: str | None = None, token_file: Path | None = No
         state = ServerState.load(paths)
         if state is None:
             raise LSUnavailable(f"no Label Studio server is recorded for data directory {paths.data_dir}; "
-                                "start one with `warvoices annotate server start --data-dir DIR` or pass --url")
+                                f"start one with `warvoices annotate server start --data-dir {paths.data_dir}`, "
+                                "or pass --url for a server started elsewhere")
         url = state.url
     if os.environ.get(TOKEN_ENV):
         token, source = os.environ[TOKEN_ENV].strip(), f"${TOKEN_ENV}"

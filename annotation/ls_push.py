@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from tqdm import tqdm
 
@@ -175,12 +176,15 @@ def ensure_project(client: LSClient, manifest: dict, who: str, label_config: str
 
 
 def push_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, article_ids: list[str] | None,
-               annotators: dict[str, dict], *, predictions: dict[str, dict] | None = None,
+               annotators: "dict[str, dict] | Callable[[], dict[str, dict]]", *,
+               predictions: dict[str, dict] | None = None,
                prediction_info: dict | None = None, predictions_path: Path | None = None,
                chunk: int = DEFAULT_CHUNK, progress: bool = True) -> PushReport:
     """Push `batch` to one project per annotator; safe to rerun after any interruption.
 
-    `annotators` is {annotator id: users.json record}. `article_ids` may be None for a batch that
+    `annotators` is {annotator id: users.json record}, or a function giving it that is called once
+    every local input (articles, texts, predictions) is checked, e.g. one that creates missing
+    accounts: nothing is written anywhere before. `article_ids` may be None for a batch that
     already has a manifest (reuse its articles). With `predictions_path` (+ `prediction_info`
     {model, version}) every task carries the model's prediction, which the projects show."""
     check_batch_name(batch)
@@ -239,6 +243,10 @@ def push_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, a
             why = f"with predictions of {old['model']} {old['version']} ({old['sentences']} sentences)"
         raise WarVoicesError(f"batch {batch} was pushed {why}; every task of a batch shows the same thing, so rerun "
                              "with the same --predictions/--model/--model-version (or none), or use a new batch name")
+    if callable(annotators):
+        annotators = annotators()
+        if not annotators:
+            raise WarVoicesError("give at least one annotator (--annotators ann-a,ann-b)")
     manifest["prediction"] = wanted
     for who, rec in annotators.items():
         manifest["annotators"][who] = {"email": rec["email"], "user_id": rec["user_id"]}
