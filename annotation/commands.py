@@ -416,7 +416,14 @@ def register(sub) -> None:
                                     "before and after it, title, publisher, date). Annotators missing from "
                                     "users.json are created. Rerunning the same command adds nothing; an "
                                     "interrupted push resumes. The manifest STORE/batches/NAME.json records what went "
-                                    "where.\n\n" + CONNECTION_HELP)
+                                    "where, and the server's identity: the batch is pulled from that server only.\n\n"
+                                    "Blindness: all annotators share one server, each with a project of their own; "
+                                    "the open-source edition cannot hide the other projects from them (README, "
+                                    "Annotation). The push prints each annotator's project link; work done in "
+                                    "another annotator's project is refused at pull (LS009).\n\n"
+                                    "Pre-annotation: --predictions FILE from `warvoices baselines predict --batch NAME "
+                                    "--format label-studio` (one or several models); every line is checked against "
+                                    "the schema and its dependencies first.\n\n" + CONNECTION_HELP)
     x.add_argument("--batch", required=True, metavar="NAME", help="batch name (1-24 characters: letters, digits, . _ -)")
     add_articles_argument(x)
     x.add_argument("--articles-file", default=None, metavar="FILE", help="file with one article id per line (# comments)")
@@ -457,9 +464,10 @@ def register(sub) -> None:
     _connection_args(x)
     x.set_defaults(func=cmd_pull)
 
+    from . import ls_migrate
+
     x = asub.add_parser("migrate-ids", help="rename annotation ids of the old format ls:P:A to ls:SERVER:P:A",
-                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                        description=__import__("warvoices.annotation.ls_migrate", fromlist=["x"]).__doc__)
+                        formatter_class=argparse.RawDescriptionHelpFormatter, description=ls_migrate.__doc__)
     x.add_argument("--store", type=Path, default=None, metavar="DIR", help="corpus store directory (default: corpus/data)")
     x.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
                    help="the data directory of the server the old batches were pushed to, if it still exists")
