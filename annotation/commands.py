@@ -421,7 +421,7 @@ def register(sub) -> None:
                                     "the open-source edition cannot hide the other projects from them (README, "
                                     "Annotation). The push prints each annotator's project link; work done in "
                                     "another annotator's project is refused at pull (LS009).\n\n"
-                                    "Pre-annotation: --predictions FILE from `warvoices baselines predict --batch NAME "
+                                    "Pre-annotation: --predictions FILE from `warvoices baselines predict --articles ID ... "
                                     "--format label-studio` (one or several models); every line is checked against "
                                     "the schema and its dependencies first.\n\n" + CONNECTION_HELP)
     x.add_argument("--batch", required=True, metavar="NAME", help="batch name (1-24 characters: letters, digits, . _ -)")
