@@ -305,8 +305,11 @@ def cmd_adjudicate(args) -> int:
         dry = copy.copy(args)
         dry.dry_run, dry.decision_records = True, decisions
         rc = aggregate.run(dry, quiet=True)
-        if rc != 0 or args.dry_run:
-            return aggregate.run(args) if args.dry_run else rc
+        if rc != 0:
+            return rc
+        if args.dry_run:
+            args.decision_records = decisions
+            return aggregate.run(args)
         if args.pull:
             path = write_decisions(store, args.batch, decisions)
             print(f"wrote {len(decisions)} decision(s) to {path}")
