@@ -487,7 +487,7 @@ def stop(data_dir: Path, timeout: float = 15.0) -> str:
         _reap(pid)
     # Label Studio's worker process outlives the main one by a moment, still listening: wait until
     # the whole process group is gone, so that a start right after this finds the port free
-    while _group_alive(pid) and time.monotonic() < deadline:
+    while (_group_alive(pid) or _listening_inodes(state.port)) and time.monotonic() < deadline:
         time.sleep(0.05)
     if _group_alive(pid):
         _kill_group(pid, signal.SIGKILL)
@@ -510,8 +510,16 @@ def _group_alive(pgid: int) -> bool:
             fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
+        if int(fields[2]) != pgid:  # fields: state, ppid, pgrp, ...
+            continue
+        if fields[0] != "Z":
             return True
+        # a thread-group leader shows "Z" while its other threads still run (and hold the sockets)
+        try:
+            if len(os.listdir(Path(entry.path, "task"))) > 1:
+                return True
+        except OSError:
+            continue
     return not os.path.isdir("/proc")
 
 
