@@ -177,7 +177,8 @@ def pull_decisions(client: LSClient, store: Store, loader: TextLoader, batch: st
             "annotation_ids": ids_by_task.get(o["task"], []),
             "origin": {"tool": "label-studio", "server_id": o["server_id"], "server_url": o["server_url"],
                        "project": o["project"], "task": o["task"], "annotation": o["annotation"], "batch": batch,
-                       "annotation_id": r["annotation_id"], "guideline_version": o["guideline_version"]},
+                       "annotation_id": r["annotation_id"]},
+            "guideline_version": r["guideline_version"],
         }
     if any(i.severity == "error" for i in issues):
         raise PullError(issues, f"pull of batch {batch}'s adjudication project")

@@ -92,7 +92,8 @@ class PullContext:
     stored: dict[str, dict] = field(default_factory=dict)  # annotation_id -> record already in the store
     server_id: str = "0" * 32  # identity of the server the export came from (ls_server.ensure_identity)
     server_url: str | None = None
-    guideline_version: str | None = None  # None: read from the schema
+    # the guidelines the batch is annotated under (recorded in every pulled record; default: current)
+    guideline_version: int = field(default_factory=guidelines_version)
     accept_edits: bool | set = False  # True, or Label Studio annotation ids whose edits become revisions
 
 
@@ -296,7 +297,8 @@ def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> t
                 "origin": {"tool": TOOL, "server_id": ctx.server_id, "server_url": ctx.server_url,
                            "project": ctx.project, "task": tid, "annotation": aid, "batch": ctx.batch,
                            "lead_time": float(lead) if isinstance(lead, (int, float)) else None,
-                           "prediction": pred, "guideline_version": ctx.guideline_version or guidelines_version()},
+                           "prediction": pred},
+                "guideline_version": ctx.guideline_version,
             }
             # a skip later turned into an answer is a new record (its id carries the status); an
             # answer that was pulled and then edited or withdrawn is a change of stored data

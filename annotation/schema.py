@@ -162,11 +162,11 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> Schema:
         return _parse(yaml.safe_load(fh), path)
 
 
-def guidelines_version(path: str | Path = SCHEMA_PATH) -> str:
-    """The guidelines' version recorded with every pulled annotation: the schema's
-    `guidelines_version` key, or its `schema_version` while the file has no such key."""
+
+def guidelines_version(path: str | Path = SCHEMA_PATH) -> int:
+    """The guideline version new annotations are made under (`guidelines_version` in the
+    schema, else its `schema_version`). Stored as `guideline_version` in every pulled record."""
     path = Path(path)
     with path.open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh) or {}
-    value = data.get("guidelines_version", data.get("schema_version"))
-    return str(value) if value is not None else "unknown"
+    return int(data.get("guidelines_version") or data["schema_version"])

@@ -160,7 +160,19 @@ def enforce_dependencies(rec: dict, schema) -> list[str]:
     """Make one pre-annotation obey the schema's dependencies, in place; returns what was dropped.
 
     A dependent that contradicts its field is left unanswered (a choice) or emptied (spans): the
-    annotator fills it in instead of correcting a contradiction the model made."""
+    annotator fills it in instead of correcting a contradiction the model made. Where the schema
+    brings its own repair for machine predictions (`Schema.reconcile`, with every kind of rule it
+    knows), that one decides, so merged and single-model pre-annotations follow the same rules."""
+    reconcile = getattr(schema, "reconcile", None)
+    if reconcile is not None:
+        span_names = [f.name for f in schema.span_fields if f.name in rec]
+        labels, spans = reconcile(rec.get("labels") or {}, {n: rec[n] for n in span_names})
+        dropped = sorted({k for k in set(labels) | set(rec.get("labels") or {})
+                          if labels.get(k) != (rec.get("labels") or {}).get(k)}
+                         | {n for n in span_names if spans.get(n) != rec[n]})
+        rec["labels"] = labels
+        rec.update(spans)
+        return dropped
     dropped = []
     labels = rec.get("labels") or {}
     for name, dependents in schema.dependencies:

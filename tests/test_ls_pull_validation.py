@@ -21,7 +21,7 @@ def load(name: str) -> tuple[list | dict, PullContext]:
                       annotators={int(k): v for k, v in data["annotators"].items()},
                       project_annotator=data["project_annotator"], prediction=data["prediction"],
                       stored={r["annotation_id"]: r for r in data["stored"]}, server_id=SERVER,
-                      server_url="http://127.0.0.1:8080", guideline_version="1")
+                      server_url="http://127.0.0.1:8080", guideline_version=1)
     return data["export"], ctx
 
 
@@ -58,7 +58,8 @@ def test_clean_export_gives_records_with_provenance():
     assert [text[s:e] for s, e in sub["source_spans"]] == ["harbour committee"]
     assert sub["origin"] == {"tool": "label-studio", "server_id": SERVER, "server_url": "http://127.0.0.1:8080",
                              "project": 7, "task": 11, "annotation": 101, "batch": "fx", "lead_time": 12.0,
-                             "prediction": {"model": "tfidf-lr", "version": "0.1"}, "guideline_version": "1"}
+                             "prediction": {"model": "tfidf-lr", "version": "0.1"}}
+    assert sub["guideline_version"] == 1
     skipped = by_status["skipped"]
     assert skipped["annotation_id"] == "ls:5e1f00000000:7:102:skipped"
     assert skipped["labels"] is None and skipped["source_spans"] == []

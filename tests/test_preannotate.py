@@ -60,7 +60,10 @@ def test_model_spec_with_unknown_field_is_refused():
 def test_dependencies_are_enforced_by_leaving_the_contradiction_unanswered(labels, spans, dropped, left):
     rec = {"sentence_id": "s1", "labels": dict(labels), "source_spans": spans}
     assert enforce_dependencies(rec, SCHEMA) == dropped
-    assert rec["labels"] == left
+    assert {k: rec["labels"].get(k) for k in left} == left
+    # the contradicting dependent is left for the annotator (or, under a null field, set to null)
+    for k in set(rec["labels"]) - set(left):
+        assert rec["labels"][k] == SCHEMA.field(k).null_label
     assert SCHEMA.dependency_problems(rec["labels"], {"source_spans": rec["source_spans"]}) == []
 
 

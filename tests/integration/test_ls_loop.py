@@ -18,6 +18,7 @@ from warvoices.annotation.ls_batch import load_manifest
 from warvoices.annotation.ls_client import connect
 from warvoices.annotation.ls_results import to_result
 from warvoices.annotation.ls_users import annotator_client
+from warvoices.annotation.schema import guidelines_version
 from warvoices.corpus.cli import main
 from warvoices.corpus.texts import TextLoader
 from warvoices.corpus.validate import validate_store
@@ -201,6 +202,6 @@ def test_two_servers_edits_undo_revision_restart_and_blind_adjudication(ls_templ
     one, two = by_server.values()
     assert one & two, "server B reuses server A's Label Studio ids: the case that used to collide"
     assert Counter(r["origin"]["batch"] for r in recs) == {"loop-1": 11, "loop-2": 2 * len(m2["sentences"])}
-    assert all(r["origin"]["guideline_version"] for r in recs)
+    assert {r["guideline_version"] for r in recs} == {guidelines_version()}
     errors = [i for i in validate_store(store, loader) if i.severity == "error"]
     assert errors == [], [str(i) for i in errors]
