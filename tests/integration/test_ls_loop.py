@@ -23,9 +23,9 @@ from warvoices.corpus.cli import main
 from warvoices.corpus.texts import TextLoader
 from warvoices.corpus.validate import validate_store
 
-from .conftest import VENV, _STARTED, _quiet, copy_template
+from .conftest import VENV, _STARTED, _quiet, complete, copy_template
 
-AGREED = {"stance": "neutral", "attribution": "none", "source_type": "none", "event_type": "diplomacy"}
+AGREED = complete({"stance": "neutral", "attribution": "none", "source_type": "none", "event_type": "diplomacy"})
 
 
 def run_printed(out: str, prefix: str) -> int:
