@@ -111,11 +111,10 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
             result = to_result(rec.get("labels"), rec.get("source_spans"), texts[sid], schema, prefix="p")
         except (ValueError, TypeError) as exc:
             raise InputError(f"{where}: {exc}") from None
-        span_field = schema.span_fields[0].name if schema.span_fields else "source_spans"
-        problems = schema.dependency_problems(rec.get("labels") or {}, {span_field: rec.get("source_spans") or []})
+        # a pre-annotation that breaks a schema rule would nudge the annotator into breaking it
+        problems = schema.dependency_problems(rec.get("labels") or {}, {f.name: rec.get(f.name) or [] for f in schema.span_fields})
         if problems:
-            raise InputError(f"{where}: the prediction contradicts the schema's dependencies ({'; '.join(problems)}); "
-                             "`warvoices baselines predict` leaves such fields unanswered, fix the file the same way")
+            raise InputError(f"{where}: the prediction breaks a schema rule: {'; '.join(problems)}")
         pred = {"result": result}
         if rec.get("score") is not None:
             pred["score"] = float(rec["score"])

@@ -98,7 +98,7 @@ def test_task_data_takes_archive_titles_from_the_archive(tmp_path):
 def test_a_prediction_that_breaks_a_schema_dependency_is_refused(tmp_path):
     path = write(tmp_path, [{"sentence_id": "inv-s0000", "labels": dict(LABELS, source_type="none"),
                              "model": "m", "version": "1"}])
-    with pytest.raises(InputError, match=r"preds.jsonl:1: .*dependencies.*attribution is 'indirect'"):
+    with pytest.raises(InputError, match=r"preds.jsonl:1: .*schema rule.*attribution is 'indirect'"):
         load_predictions(path, TEXTS)
 
 
