@@ -181,6 +181,9 @@ def test_two_servers_edits_undo_revision_restart_and_blind_adjudication(ls_templ
         assert main(["annotate", "pull", "--batch", "loop-1", *files, *conn_b]) == 2
         err = capsys.readouterr().err
         assert "was pushed to the Label Studio server" in err and "LS011" not in err
+        # … and so is pushing it again to the new server (a batch lives on one server)
+        assert main(["annotate", "push", "--batch", "loop-1", "--annotators", "ann-a,ann-b", *files, *conn_b]) == 2
+        assert "was pushed to another Label Studio server" in capsys.readouterr().err
         assert main(["annotate", "push", "--batch", "loop-2", "--articles", corpus.articles[1],
                      "--annotators", "ann-a,ann-b", *files, *conn_b]) == 0
         capsys.readouterr()
