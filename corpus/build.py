@@ -27,6 +27,7 @@ from tqdm import tqdm
 from warvoices.annotation.schema import load_schema
 
 from .errors import WarVoicesError
+from .outdir import check_replaceable
 from .features import NO_LABEL, VOICE_COLUMNS, dataset_features, task_columns
 from .speakers import unify
 from .store import Store
@@ -246,7 +247,8 @@ def write_dataset_dir(rows: dict[str, list[dict]], report: BuildReport, out: Pat
         raise
 
 
-def build(store: Store, loader: TextLoader, out: Path, progress: bool = True) -> BuildReport:
+def build(store: Store, loader: TextLoader, out: Path, progress: bool = True, force: bool = False) -> BuildReport:
+    check_replaceable(out, force)
     rows, report = collect_rows(store, loader, progress=progress)
     write_dataset_dir(rows, report, out)
     return report

@@ -170,7 +170,7 @@ def cmd_build(args) -> int:
 
     store = Store(args.store)
     loader = TextLoader(resolve_archive(args.archive))
-    report = build(store, loader, args.out, progress=not args.no_progress)
+    report = build(store, loader, args.out, progress=not args.no_progress, force=args.force)
     print(f"wrote {args.out} (open it with datasets.load_dataset({str(args.out)!r}))")
     print(report.summary())
     if args.show:
@@ -342,7 +342,10 @@ def register(sub) -> None:
                                    "split (train/validation/test by stored article split, unlabeled for "
                                    "articles without labels) and a README.md card declaring the configs.")
     _common(p)
-    p.add_argument("--out", type=Path, required=True, help="output folder (replaced atomically)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="output folder: new, empty, or a previous build (replaced atomically)")
+    p.add_argument("--force", action="store_true",
+                   help="replace --out even if it holds files a build did not write (they are deleted)")
     p.add_argument("--show", action="store_true", help="afterwards, show what is in the dataset")
     p.set_defaults(func=cmd_build)
 

@@ -149,3 +149,36 @@ def test_rebuild_in_place_is_not_served_stale_from_the_cache(tmp_path, repo_stor
     store.write_finals([finals[k] for k in keep])
     build(store, TextLoader(None), out, progress=False)
     assert load_dataset(str(out), split="train").num_rows == 5
+
+
+def test_build_refuses_a_folder_of_foreign_files(tmp_path, capsys, monkeypatch):
+    # `--out` pointed at a folder of someone's notes must not delete them
+    monkeypatch.setenv("WARVOICES_ARCHIVE", "")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("my own notes\n")
+    assert main(["build", "--out", str(notes), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert str(notes) in err and "notes.txt" in err and "--force" in err
+    assert (notes / "notes.txt").read_text() == "my own notes\n"
+    assert sorted(p.name for p in notes.iterdir()) == ["notes.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".notes")]  # no temp left behind
+    # a folder with a stray file next to a previous build's files is not a previous build either
+    out = tmp_path / "d"
+    assert main(["build", "--out", str(out), "--no-progress"]) == 0
+    (out / "notes.txt").write_text("x")
+    assert main(["build", "--out", str(out), "--no-progress"]) == 2
+    assert (out / "notes.txt").exists()
+    # --force replaces it
+    assert main(["build", "--out", str(notes), "--no-progress", "--force"]) == 0
+    assert not (notes / "notes.txt").exists() and (notes / "build_report.json").exists()
+
+
+def test_build_replaces_an_empty_folder_and_a_previous_build(tmp_path, monkeypatch):
+    monkeypatch.setenv("WARVOICES_ARCHIVE", "")
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert main(["build", "--out", str(out), "--no-progress"]) == 0
+    first = (out / "build_report.json").read_text()
+    assert main(["build", "--out", str(out), "--no-progress"]) == 0
+    assert (out / "build_report.json").read_text() == first
