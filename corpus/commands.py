@@ -168,8 +168,21 @@ def cmd_validate(args) -> int:
 def cmd_build(args) -> int:
     from .build import build
 
+    from .outdir import check_replaceable
+    from .validate import validate_store
+
     store = Store(args.store)
     loader = TextLoader(resolve_archive(args.archive))
+    check_replaceable(args.out, args.force)
+    # the validator first: a defect it names (V003 for a stale label) stops the build, with
+    # file:line, before any row is written
+    errors = [i for i in validate_store(store, loader, progress=not args.no_progress) if i.severity == "error"]
+    if errors:
+        for issue in errors[:20]:
+            print(issue, file=sys.stderr)
+        more = f" ({len(errors) - 20} more not shown)" if len(errors) > 20 else ""
+        raise WarVoicesError(f"the store {store.root} has {len(errors)} validation error(s){more}; nothing was "
+                             "built. Fix them (`warvoices corpus validate` lists them all) and build again")
     report = build(store, loader, args.out, progress=not args.no_progress, force=args.force)
     print(f"wrote {args.out} (open it with datasets.load_dataset({str(args.out)!r}))")
     print(report.summary())

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import InputError
+from .errors import InputError, JsonLinesError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_STORE = PACKAGE_DIR / "data"
@@ -99,16 +99,21 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
     path = Path(path)
     if not path.exists():
         return
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    with path.open("rb") as fh:  # decoded per line, so a non-UTF-8 byte is reported at its line
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise JsonLinesError(f"{path}:{lineno}: not UTF-8 text ({exc.reason}); "
+                                     "save the file as UTF-8 JSON Lines") from None
             if not line.strip():
                 continue
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg}); fix or remove this line") from None
+                raise JsonLinesError(f"{path}:{lineno}: invalid JSON ({exc.msg}); fix or remove this line") from None
             if not isinstance(rec, dict):
-                raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
+                raise JsonLinesError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
             yield lineno, rec
 
 

@@ -28,6 +28,8 @@ named after the defect. Ids, in the order checks run:
   V032 unknown-guideline-version   guideline_version is not a whole number from 1 to the current one
   V033 missing-guideline-version   (warning) the record does not say which guideline version it
                                    follows; it is judged as version 1 (run `warvoices corpus migrate`)
+  V040 malformed-record         a store record has the wrong shape (a key missing or of the wrong type);
+                                   it is reported and skipped, so no later check reads it
   V015 relabel-needed              (warning) a labelled sentence was superseded by re-segmentation and none of
                                    the units now covering its text has a final label yet: relabel them
                                    (the old labels stay on the superseded record as history)
@@ -42,6 +44,7 @@ from warvoices.annotation.schema import load_schema
 
 from .countries import load_countries
 from .errors import ChecksumMismatch, Issue, TextUnavailable
+from .records import shape_problem
 from .store import ANNOTATIONS, ARTICLES, FINAL, SENTENCE_STATUSES, SENTENCES, SUPERSEDED, Store, read_jsonl, short_hash
 from .texts import TextLoader
 
@@ -94,6 +97,16 @@ def _version_issues(schema, rec: dict, pointer: str) -> list[Issue]:
     return issue
 
 
+def _malformed(issues: list[Issue], name: str, rec: dict, pointer: str, id_key: str) -> bool:
+    """Shape before content: a malformed record is one V040 finding and is not read further."""
+    problem = shape_problem(name, rec)
+    if problem is None:
+        return False
+    rid = rec.get(id_key)
+    issues.append(Issue("V040", ERROR, f"{pointer} ({rid})" if isinstance(rid, str) else pointer, problem))
+    return True
+
+
 def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> list[Issue]:
     schema = load_schema()
     issues: list[Issue] = []
@@ -106,6 +119,8 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
     articles: dict[str, dict] = {}
     art_line: dict[str, int] = {}
     for lineno, art in read_jsonl(store.path(ARTICLES)):
+        if _malformed(issues, ARTICLES, art, where(ARTICLES, lineno), "article_id"):
+            continue
         aid = art["article_id"]
         ptr = f"{where(ARTICLES, lineno)} ({aid})"
         if aid in articles:
@@ -160,6 +175,8 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
     by_article: dict[str, list[dict]] = defaultdict(list)
     with_sentences: set[str] = set()
     for lineno, rec in read_jsonl(store.path(SENTENCES)):
+        if _malformed(issues, SENTENCES, rec, where(SENTENCES, lineno), "sentence_id"):
+            continue
         sid, aid = rec["sentence_id"], rec["article_id"]
         with_sentences.add(aid)
         ptr = f"{where(SENTENCES, lineno)} ({sid})"
@@ -235,6 +252,8 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
     # annotations
     ann_seen: dict[str, int] = {}
     for lineno, rec in read_jsonl(store.path(ANNOTATIONS)):
+        if _malformed(issues, ANNOTATIONS, rec, where(ANNOTATIONS, lineno), "annotation_id"):
+            continue
         ptr = f"{where(ANNOTATIONS, lineno)} ({rec.get('annotation_id')})"
         if rec.get("annotation_id") in ann_seen:
             issues.append(Issue("V006", ERROR, ptr, f"annotation id occurs twice (first on line {ann_seen[rec['annotation_id']]})"))
@@ -249,6 +268,8 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
     # final labels
     final_seen: dict[str, int] = {}
     for lineno, rec in read_jsonl(store.path(FINAL)):
+        if _malformed(issues, FINAL, rec, where(FINAL, lineno), "sentence_id"):
+            continue
         ptr = f"{where(FINAL, lineno)} ({rec.get('sentence_id')})"
         if rec.get("sentence_id") in final_seen:
             issues.append(Issue("V006", ERROR, ptr, "sentence has two final records"))

@@ -182,3 +182,32 @@ def test_build_replaces_an_empty_folder_and_a_previous_build(tmp_path, monkeypat
     first = (out / "build_report.json").read_text()
     assert main(["build", "--out", str(out), "--no-progress"]) == 0
     assert (out / "build_report.json").read_text() == first
+
+
+def test_build_runs_the_validator_first_and_stops_on_a_stale_label(tmp_path, capsys, monkeypatch, repo_store_copy):
+    # a final label the schema no longer has: the V003 finding with file:line, not a KeyError
+    monkeypatch.setenv("WARVOICES_ARCHIVE", "")
+    final = repo_store_copy / "final.jsonl"
+    lines = final.read_text(encoding="utf-8").splitlines(keepends=True)
+    rec = json.loads(lines[0])
+    rec["labels"]["stance"] = "pro_mars"
+    lines[0] = json.dumps(rec) + "\n"
+    final.write_text("".join(lines), encoding="utf-8")
+    out = tmp_path / "d"
+    assert main(["build", "--store", str(repo_store_copy), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "V003" in err and f"{final}:1" in err and "pro_mars" in err and "nothing was built" in err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_build_reports_a_malformed_record_as_v040(tmp_path, capsys, monkeypatch, repo_store_copy):
+    monkeypatch.setenv("WARVOICES_ARCHIVE", "")
+    arts = repo_store_copy / "articles.jsonl"
+    first = json.loads(arts.read_text(encoding="utf-8").splitlines()[0])
+    del first["article_id"]
+    with arts.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(first) + "\n")
+    n = len(arts.read_text(encoding="utf-8").splitlines())
+    assert main(["build", "--store", str(repo_store_copy), "--out", str(tmp_path / "d"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "V040" in err and f"{arts}:{n}" in err and "article_id" in err

@@ -1,0 +1,110 @@
+"""The shape of the store's records, checked before anything reads their content.
+
+A record of the wrong shape (an article without `article_id`, a sentence whose `start` is a
+string, labels that are not a mapping) is one V040 finding naming file:line; the content checks
+(V001–V033) only ever see well-shaped records, so the validator never dies on the defect it
+should report.
+"""
+from __future__ import annotations
+
+from .store import ANNOTATIONS, ARTICLES, FINAL, SENTENCES
+
+
+def is_int(x) -> bool:
+    """A JSON whole number (True/False are not offsets or counts)."""
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _str(x) -> bool:
+    return isinstance(x, str) and x != ""
+
+
+def _opt_str(x) -> bool:
+    return x is None or isinstance(x, str)
+
+
+def _str_list(x) -> bool:
+    return isinstance(x, list) and all(isinstance(v, str) for v in x)
+
+
+def _pair(x) -> bool:
+    return isinstance(x, list) and len(x) == 2 and all(is_int(v) for v in x)
+
+
+def _labels(x) -> bool:
+    return isinstance(x, dict) and all(isinstance(k, str) and _opt_str(v) for k, v in x.items())
+
+
+_ANY = lambda x: True  # noqa: E731  (content checked later, e.g. spans by V004, versions by V032)
+
+# file → key → (required, check, what it should be)
+SHAPES: dict[str, dict[str, tuple[bool, object, str]]] = {
+    ARTICLES: {
+        "article_id": (True, _str, "a non-empty string"),
+        "publisher": (True, _str, "a non-empty string"),
+        "publisher_type": (True, _str, "a non-empty string"),
+        "sha256": (True, _str, "the text's SHA-256 as a hex string"),
+        "text_source": (True, lambda x: isinstance(x, dict), "an object ({bundled: path} or {archive_file, archive_id})"),
+        "split": (False, _opt_str, "a string"),
+        "title": (False, _opt_str, "a string or null"),
+        "url": (False, _opt_str, "a string or null"),
+        "date": (False, _opt_str, "a string or null"),
+        "exclude": (False, lambda x: isinstance(x, list), "a list"),
+    },
+    SENTENCES: {
+        "sentence_id": (True, _str, "a non-empty string"),
+        "article_id": (True, _str, "a non-empty string"),
+        "index": (True, is_int, "a whole number"),
+        "start": (True, is_int, "a whole number (character offset)"),
+        "end": (True, is_int, "a whole number (character offset)"),
+        "text_hash": (True, _str, "a string"),
+        "kind": (True, _str, "a string"),
+        "speaker_span": (False, lambda x: x is None or _pair(x), "null or a [start, end] pair of whole numbers"),
+        "flags": (False, _str_list, "a list of strings"),
+        "status": (False, _opt_str, "a string"),
+        "superseded_by": (False, _str_list, "a list of sentence ids"),
+    },
+    ANNOTATIONS: {
+        "annotation_id": (True, _str, "a non-empty string"),
+        "sentence_id": (True, _str, "a non-empty string"),
+        "annotator": (True, _str, "a non-empty string"),
+        "status": (True, _str, "a string"),
+        "labels": (False, lambda x: x is None or _labels(x), "an object of field → label name (or null)"),
+        "source_spans": (False, lambda x: x is None or isinstance(x, list), "a list of [start, end] pairs"),
+        "created_at": (False, _opt_str, "an ISO 8601 time string"),
+        "origin": (False, lambda x: x is None or isinstance(x, dict), "an object"),
+        "guideline_version": (False, _ANY, ""),
+    },
+    FINAL: {
+        "sentence_id": (True, _str, "a non-empty string"),
+        "labels": (True, _labels, "an object of field → label name (or null)"),
+        "method": (False, lambda x: isinstance(x, dict) and all(isinstance(v, str) for v in x.values()),
+                   "an object of field → method name"),
+        "annotation_ids": (False, _str_list, "a list of annotation ids"),
+        "source_spans": (False, lambda x: x is None or isinstance(x, list), "a list of [start, end] pairs"),
+        "adjudicator": (False, _opt_str, "a string or null"),
+        "decided_at": (False, _opt_str, "a string or null"),
+    },
+}
+
+
+def shape_problem(name: str, rec: dict) -> str | None:
+    """What is wrong with the shape of `rec`, a record of the store file `name`; None if nothing."""
+    for key, (required, check, what) in SHAPES[name].items():
+        if key not in rec:
+            if required:
+                return f"missing {key!r} (every record of {name} has it)"
+            continue
+        if not check(rec[key]):
+            return f"{key} must be {what}, got {_show(rec[key])}"
+    return None
+
+
+def _show(value) -> str:
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
