@@ -192,10 +192,12 @@ def main(argv: list[str] | None = None) -> int:
             user_map = annotator_by_user_id(paths)
             rep = timed("pull", args.tasks, lambda: pull_batch(client, store, loader, "bench-pull", user_map,
                                                                progress=False), args.tracemalloc)
-            assert rep.added == args.tasks, rep.summary()
+            if rep.added != args.tasks:
+                raise SystemExit(f"pull added {rep.added} of {args.tasks} annotations: {rep.summary()}")
             rep = timed("re-pull", args.tasks, lambda: pull_batch(client, store, loader, "bench-pull", user_map,
                                                                   progress=False), args.tracemalloc)
-            assert rep.added == 0
+            if rep.added != 0:
+                raise SystemExit(f"a second pull added {rep.added} annotations; it should add none")
         size = store.path("annotations.jsonl").stat().st_size
         print(f"annotations.jsonl: {args.tasks} records, {size / 2**20:.1f} MB")
     finally:
