@@ -182,6 +182,8 @@ def aggregate(batch: Batch, *, vote: str = "none", min_posterior: float = 0.0,
         need_vote = set()
         for sid, per in answers.items():
             distinct = set(per.values())
+            if not per and not f.required:
+                continue  # an optional field nobody answered: no label, and nothing to dispute
             if len(distinct) == 1:
                 settled.setdefault(sid, {})[f.name] = (next(iter(distinct)), "single" if len(per) == 1 else "unanimous")
             elif vote != "none" and len(per) >= 3:
@@ -278,7 +280,8 @@ def _final_record(schema: Schema, sid: str, labels: Mapping[str, str | None],
     for f in fields:
         if f.kind == "spans":
             rec[f.name] = spans[f.name]
-    rec.update({"method": {f.name: method[f.name] for f in fields}, "annotation_ids": annotation_ids,
+    # an optional field nobody answered has no label and so no method
+    rec.update({"method": {f.name: method[f.name] for f in fields if f.name in method}, "annotation_ids": annotation_ids,
                 "adjudicator": adjudicator, "decided_at": decided_at, "guideline_version": guideline_version})
     return rec
 

@@ -49,8 +49,8 @@ def _resolve_mentions(mentions: list, text: str, where: str) -> list[list[int]]:
 
 def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotator: str | None = None,
                  created_at: str | None = None, origin: dict | None = None,
-                 texts: dict[str, str] | None = None) -> dict:
-    schema = load_schema()
+                 texts: dict[str, str] | None = None, schema=None) -> dict:
+    schema = schema or load_schema()
     if "sentence_id" not in rec:
         raise InputError(f"{where}: missing 'sentence_id'")
     sid = rec["sentence_id"]
@@ -79,6 +79,8 @@ def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotat
             if f.name in required:
                 raise InputError(f"{where}: required field {f.name!r} has no label (guideline version {version})")
             continue
+        if labels[f.name] is None and f.name not in required:
+            continue  # an optional field left unanswered
         if labels[f.name] not in f.label_names:
             raise InputError(f"{where}: unknown {f.name} label {labels[f.name]!r}; allowed: {f.label_names}")
     extra = set(labels) - {f.name for f in schema.choice_fields}
