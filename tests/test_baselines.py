@@ -65,12 +65,28 @@ def test_every_task_and_model_gets_results_and_predictions(results):
         assert predictions_path(results, "test", m).exists()
 
 
+def _naive_macro_f1(pairs: list[tuple[str, str]]) -> float:
+    labels = {g for g, _ in pairs} | {p for _, p in pairs}
+    return sum(2 * sum(g == p == lab for g, p in pairs) / (sum(g == lab for g, _ in pairs) + sum(p == lab for _, p in pairs))
+               for lab in labels) / len(labels)
+
+
 def test_scorer_reproduces_every_results_file(results):
     for path in results.glob("*/*.json"):
         r = _load(path)
         again = score_predictions(r["predictions_file"], r["data"], r["split"], tasks=[r["task"]],
                                   n_resamples=r["score"]["bootstrap"]["n_resamples"], seed=r["seed"])
         assert again == r["score"], path
+        # and the numbers are right, not just repeatable: each choice field's macro-F1 recomputed
+        # from the written predictions and the gold split, from the definition, without the scorer
+        gold = load_split(r["data"], r["split"])
+        preds = {p["id"]: p for p in map(json.loads, Path(r["predictions_file"]).read_text().splitlines())}
+        for fname, fr in r["score"]["fields"].items():
+            if fr["kind"] != "choice":
+                continue
+            names = gold.schema.field(fname).label_names
+            pairs = [(names[g], preds[sid][fname]) for sid, g in zip(gold.ids, gold.labels[fname]) if g >= 0]
+            assert fr["macro_f1"] == pytest.approx(_naive_macro_f1(pairs), abs=1e-12), (path, fname)
 
 
 def test_cli_score_reproduces_a_results_file(results, tmp_path, capsys):
