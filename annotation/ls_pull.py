@@ -47,6 +47,7 @@ from datetime import datetime, timezone
 
 from tqdm import tqdm
 
+from warvoices.corpus.records import is_int
 from warvoices.corpus.errors import Issue, WarVoicesError
 from warvoices.corpus.store import Store
 from warvoices.corpus.texts import TextLoader
@@ -227,7 +228,7 @@ def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> t
         return [], ch.issues
     seen: dict[tuple[str, str], str] = {}
     for t_index, task in enumerate(export):
-        if not isinstance(task, dict) or not isinstance(task.get("data"), dict) or "id" not in task \
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict) or not is_int(task.get("id")) \
                 or not isinstance(task.get("annotations", []), list):
             ch.add("LS000", f"project {ctx.project} task #{t_index}", "a task needs an id, a data object and an "
                                                                      "annotations list")
@@ -244,8 +245,10 @@ def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> t
             continue
         shown_prediction = bool(task.get("predictions"))
         for ann in task.get("annotations", []):
-            if not isinstance(ann, dict) or "id" not in ann or not isinstance(ann.get("result"), list):
-                ch.add("LS000", ch.where(tid), "an annotation needs an id and a result list")
+            if not isinstance(ann, dict) or not is_int(ann.get("id")) or not isinstance(ann.get("result"), list) \
+                    or not isinstance(ann.get("was_cancelled", False), (bool, type(None))):
+                ch.add("LS000", ch.where(tid), "an annotation needs a whole-number id, a result list and "
+                                               "was_cancelled true/false")
                 continue
             aid = ann["id"]
             ptr = ch.where(tid, aid)

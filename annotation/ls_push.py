@@ -20,6 +20,7 @@ from typing import Callable
 from tqdm import tqdm
 
 from warvoices.corpus.errors import InputError, PreannotationError, WarVoicesError
+from warvoices.corpus.records import spans_problem
 from warvoices.corpus.store import Store, read_jsonl
 from warvoices.corpus.texts import TextLoader
 from warvoices.corpus.textview import sentence_views
@@ -92,8 +93,15 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
     out: dict[str, dict] = {}
     named: set[tuple] = set()
     outside = 0
+    span_name = schema.span_fields[0].name if schema.span_fields else None
     for lineno, rec in read_jsonl(path):
         where = f"{path}:{lineno}"
+        for key in ("model", "version"):
+            if rec.get(key) is not None and not isinstance(rec[key], (str, int)) or isinstance(rec.get(key), bool):
+                raise PreannotationError(f"{where}: {key} must be a string, got {json.dumps(rec[key])[:40]}")
+        if rec.get("labels") is not None and not isinstance(rec["labels"], dict):
+            raise PreannotationError(f"{where}: labels must be an object of field → label, got "
+                                     f"{json.dumps(rec['labels'])[:40]}")
         named.add((rec.get("model"), rec.get("version"), json.dumps(rec.get("fields_from"), sort_keys=True)))
         if len(named) > 1:
             raise PreannotationError(f"{where}: model/version {rec.get('model')!r} {rec.get('version')!r} differs from the lines "
@@ -108,6 +116,9 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
             continue
         if sid in out:
             raise PreannotationError(f"{where}: a second prediction for sentence {sid}")
+        problem = spans_problem(rec.get(span_name), len(texts[sid])) if span_name else None
+        if problem:
+            raise PreannotationError(f"{where}: {span_name} of {sid}: {problem}")
         try:
             result = to_result(rec.get("labels"), rec.get("source_spans"), texts[sid], schema, prefix="p")
         except (ValueError, TypeError) as exc:

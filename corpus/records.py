@@ -108,3 +108,29 @@ def _show(value) -> str:
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def span_problem(span, length: int | None = None) -> str | None:
+    """Why `span` is not a span of a text of `length` characters: a [start, end] pair of whole
+    numbers (not booleans) with 0 <= start < end <= length; None if it is one."""
+    if not (isinstance(span, (list, tuple)) and len(span) == 2 and all(is_int(x) for x in span)):
+        return f"{_show(span)} is not a [start, end] pair of whole numbers"
+    start, end = span
+    if not 0 <= start < end:
+        return f"span {list(span)} is empty or negative (start must be below end)"
+    if length is not None and end > length:
+        return f"span {list(span)} runs past the end of the sentence ({length} characters)"
+    return None
+
+
+def spans_problem(spans, length: int | None = None) -> str | None:
+    """Why `spans` is not a list of spans (see span_problem); None (or a missing list) is no spans."""
+    if spans is None:
+        return None
+    if not isinstance(spans, list):
+        return f"spans must be a list of [start, end] pairs, got {_show(spans)}"
+    for span in spans:
+        problem = span_problem(span, length)
+        if problem:
+            return problem
+    return None

@@ -251,6 +251,7 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
 
     # annotations
     ann_seen: dict[str, int] = {}
+    annotated: set[str] = set()
     for lineno, rec in read_jsonl(store.path(ANNOTATIONS)):
         if _malformed(issues, ANNOTATIONS, rec, where(ANNOTATIONS, lineno), "annotation_id"):
             continue
@@ -259,6 +260,7 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
             issues.append(Issue("V006", ERROR, ptr, f"annotation id occurs twice (first on line {ann_seen[rec['annotation_id']]})"))
             continue
         ann_seen[rec.get("annotation_id")] = lineno
+        annotated.add(rec["sentence_id"])
         if rec.get("sentence_id") not in sentences:
             issues.append(Issue("V009", ERROR, ptr, f"annotation refers to unknown sentence {rec.get('sentence_id')!r}"))
         if rec.get("status") not in vocab["annotation_status"]:
@@ -286,7 +288,7 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
         issues.extend(_labels_issues(schema, rec, ptr, sentence_len(rec.get("sentence_id"))))
 
     # re-segmentation history: labels of a superseded unit wait for its replacements to be labelled
-    labelled = set(final_seen) | {r.get("sentence_id") for _, r in read_jsonl(store.path(ANNOTATIONS))}
+    labelled = set(final_seen) | annotated
     for sid, rec in sentences.items():
         if rec.get("status") != SUPERSEDED:
             continue
