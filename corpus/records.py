@@ -119,7 +119,7 @@ def span_problem(span, length: int | None = None) -> str | None:
     if not 0 <= start < end:
         return f"span {list(span)} is empty or negative (start must be below end)"
     if length is not None and end > length:
-        return f"span {list(span)} runs past the end of the sentence ({length} characters)"
+        return f"span {list(span)} is not inside the sentence ({length} characters)"
     return None
 
 

@@ -180,7 +180,9 @@ def export_defects(draw):
             target[key] = {"not": "valid"}  # an optional key: give it a wrong value instead
     else:
         old = target.get(key)
-        target[key] = draw(json_values.filter(lambda v: type(v) is not type(old) or v in (None, [], {})))
+        # a value of another type than the slot's (completed_by may also be a {id} object)
+        target[key] = draw(json_values.filter(lambda v: v is not None and not isinstance(v, type(old))
+                                              and not (key == "completed_by" and isinstance(v, dict))))
     return export
 
 
