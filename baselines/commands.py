@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 from warvoices.corpus.errors import WarVoicesError
+from warvoices.corpus.paths import results_dir
 
 from .bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
 from .gold import DEFAULT_DATA
 from .models import MODEL_NAMES
 
-DEFAULT_RESULTS = Path("baselines/results")
+DEFAULT_RESULTS = results_dir()  # WORKSPACE/baselines/results (corpus/paths.py)
 
 SCORE_EPILOG = """\
 predictions format (JSON Lines, one object per sentence of the split):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .errors import WarVoicesError
 
@@ -39,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="WarVoices: sentence-level stance, attribution and event annotation of English "
                     "reporting and official communication on the Russia-Ukraine war.",
         epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workspace", type=Path, metavar="DIR",
+                        help="the workspace root every default path hangs off (store WORKSPACE/corpus/data, dataset "
+                             "WORKSPACE/out/dataset, results WORKSPACE/baselines/results); default $WARVOICES_WORKSPACE, "
+                             "else the checkout WarVoices runs from, else the working directory")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     corpus_commands.register(sub)
     annotation_commands.register(sub)
@@ -66,9 +71,16 @@ def missing_extra_message(exc: ModuleNotFoundError) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    from . import paths
+
+    # the workspace first: the subcommands' defaults are computed from it when the parser is built
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--workspace", type=Path)
+    known, _ = pre.parse_known_args(argv)
+    paths.set_workspace(known.workspace)
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except ModuleNotFoundError as exc:
         msg = missing_extra_message(exc)
@@ -83,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         print("warvoices: interrupted; store files are written atomically, so nothing is half-written",
               file=sys.stderr)
         return 130
+    finally:
+        paths.set_workspace(None)
 
 
 if __name__ == "__main__":

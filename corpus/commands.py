@@ -22,8 +22,8 @@ SEED_DEFAULTS = {
 
 
 def _common(p: argparse.ArgumentParser, archive: bool = True) -> None:
-    p.add_argument("--store", type=Path, default=DEFAULT_STORE,
-                   help=f"corpus store directory (default: {DEFAULT_STORE})")
+    p.add_argument("--store", type=Path, default=None,
+                   help="corpus store directory (default: WORKSPACE/corpus/data; see `warvoices --workspace`)")
     if archive:
         p.add_argument("--archive", type=Path, default=None,
                        help=f"external text archive directory (default: ${ARCHIVE_ENV}; without either only "
@@ -151,7 +151,10 @@ def cmd_segment(args) -> int:
 def cmd_validate(args) -> int:
     from .validate import migration_summary, summarize, validate_store
 
+    from .paths import require_store
+
     store = Store(args.store)
+    require_store(store.root)
     loader = TextLoader(resolve_archive(args.archive))
     issues = validate_store(store, loader, progress=not args.no_progress)
     for issue in issues:
@@ -172,7 +175,10 @@ def cmd_build(args) -> int:
     from .outdir import check_replaceable
     from .validate import validate_store
 
+    from .paths import require_store
+
     store = Store(args.store)
+    require_store(store.root)
     loader = TextLoader(resolve_archive(args.archive))
     check_replaceable(args.out, args.force)
     # the validator first: a defect it names (V003 for a stale label) stops the build, with

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import InputError, JsonLinesError
+from .paths import PACKAGE_DIR, store_dir
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-DEFAULT_STORE = PACKAGE_DIR / "data"
+DEFAULT_STORE = store_dir()  # at import; Store() and the commands ask paths.store_dir() when they run
 BUNDLED_TEXTS = PACKAGE_DIR / "texts"
 
 ARTICLES = "articles.jsonl"
@@ -146,8 +146,8 @@ def merge_immutable(existing: dict[str, dict], new: Iterable[dict], key: str, sa
 class Store:
     """The four store files of one corpus directory."""
 
-    def __init__(self, root: Path | str = DEFAULT_STORE):
-        self.root = Path(root)
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else store_dir()
 
     def path(self, name: str) -> Path:
         return self.root / name
