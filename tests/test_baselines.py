@@ -529,3 +529,34 @@ def test_leaderboard_on_data_without_un_addresses_says_no_units_yet(results, tmp
     text = render_leaderboard(results, link_base=tmp_path)
     assert "**No units yet**" in text
     assert all("no units yet" in line for line in text.splitlines() if line.startswith("| tfidf_lr"))
+
+
+# --- fine-tuned MiniLM (optional extra; tiny: a few steps on a small toy split) ---------------
+
+@pytest.mark.embeddings
+def test_fine_tuning_is_reproducible_and_learns(tmp_path):
+    from warvoices.baselines.embeddings import missing_requirements
+
+    why = missing_requirements()
+    if why:
+        pytest.skip(f"optional extra not installed: {why}")
+    from warvoices.baselines.finetune import MiniLMFineTuned
+
+    recs = toy_records(0, {"train": 3, "validation": 1, "test": 1, "unlabeled": 0})
+    data = write_records_dataset(recs, tmp_path / "ds")
+    train, val, test = (load_split(data, s) for s in ("train", "validation", "test"))
+    field = load_schema().field("stance")
+    runs = []
+    for _ in range(2):
+        model = MiniLMFineTuned(settings={"max_steps": 6, "checkpoints": 2, "batch_size": 8, "max_length": 32})
+        fitted, summary = model.fit_task("stance", [field], train, val, seed=0)
+        ids, conf = model.predict(fitted["stance"], None, test.texts)
+        runs.append((ids.tobytes(), conf.tobytes(), summary))
+    assert runs[0] == runs[1]  # same data, seed and machine: the same predictions, bit for bit
+    summary = runs[0][2]
+    assert [e["settings"]["step"] for e in summary["selection"]] == [3, 6]
+    scores = [e["validation_macro_f1"] for e in summary["selection"]]
+    assert summary["settings"]["step"] == 3 * (1 + scores.index(max(scores)))
+    other = MiniLMFineTuned(settings={"max_steps": 6, "checkpoints": 2, "batch_size": 8, "max_length": 32})
+    f2, _ = other.fit_task("stance", [field], train, val, seed=1)
+    assert other.predict(f2["stance"], None, test.texts)[1].tobytes() != runs[0][1]  # the seed matters
