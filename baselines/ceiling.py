@@ -54,6 +54,24 @@ def annotator_records(split: Split) -> dict[str, list[dict]]:
     return out
 
 
+def disputes(per: dict[str, list[dict]], split: Split, who: str) -> dict:
+    """On the label fields where the annotators of a unit disagree, how often the final label is `who`'s."""
+    schema = split.schema
+    index = split.index()
+    labels = {w: {r["id"]: r for r in recs} for w, recs in per.items()}
+    n = kept = 0
+    for sid, mine in labels[who].items():
+        for f in schema.choice_fields:
+            if f.name not in mine:
+                continue
+            given = {recs[sid].get(f.name) for w, recs in labels.items() if sid in recs}
+            gold = int(split.labels[f.name][index[sid]])
+            if len(given) > 1 and gold != NO_LABEL:
+                n += 1
+                kept += mine[f.name] == f.label_names[gold]
+    return {"disputed_fields": n, "final_is_this_annotator": kept}
+
+
 def run_annotators(data, results: Path, tasks, evaluation: Split, train: Split, split: str, seed: int,
                    n_resamples: int, log=print) -> list[dict]:
     from .run import headline_slice, predictions_path, result_path, versions
@@ -91,6 +109,8 @@ def run_annotators(data, results: Path, tasks, evaluation: Split, train: Split, 
                                   f"--task {task.name} --only-predicted --resamples {n_resamples} --seed {seed}"),
                 "versions": versions(),
                 "score": report,
+                # the final label of a disputed field is the adjudicator's, often one annotator's answer
+                "disputes": disputes(per, evaluation, who),
                 "headline_slice": headline_slice(ppath, data, evaluation, train, task, seed, n_resamples,
                                                  only_predicted=True),
             }

@@ -473,6 +473,9 @@ def test_annotator_rows_score_independent_annotations_only(voice_results):
     again = score_predictions(y["predictions_file"], y["data"], "test", tasks=["stance"], only_predicted=True,
                               n_resamples=RESAMPLES)
     assert again == y["score"]
+    # ann-y differs from ann-x on the stance of every third doubly annotated unit; the final is ann-x's
+    assert y["disputes"] == {"disputed_fields": 10, "final_is_this_annotator": 0}
+    assert x["disputes"] == {"disputed_fields": 10, "final_is_this_annotator": 10}
     att = _load(result_path(voice_results, "attribution", "ann-y"))
     assert att["score"]["fields"]["source_spans"]["exact"]["f1"] == 1.0
 
