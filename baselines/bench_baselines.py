@@ -1,6 +1,12 @@
 """Benchmark: how long the scorer and each baseline take at a given corpus size, on 2 threads.
 
     python -m warvoices.baselines.bench_baselines [--sentences 5000] [--archive DIR] [--models ...]
+                                                  [--score-sentences 2000] [--scorer-only]
+
+The scorer's fast path comes first: a --score-sentences test file (every field, spans included)
+with --resamples resamples, overall and with every slice of --by publisher_type and --by
+headline; the goal is under 5 s for 2,000 sentences and 1,000 resamples. The output of the last
+run is committed as baselines/bench_baselines.txt (machine, load and command included).
 
 Without --archive the corpus is the invented toy corpus scaled up (tiny vocabulary: optimistic
 for TF-IDF). With --archive (default: $WARVOICES_ARCHIVE or ../shared/archive when present) the
@@ -130,12 +136,12 @@ def main(argv: list[str] | None = None) -> int:
 
     use_archive = not args.toy and Path(args.archive).is_dir()
     records = _archive_records(Path(args.archive), args.sentences, 0) if use_archive else _toy(args.sentences)
-    counts = {s: sum(r["split"] == s for r in records) for s in ("train", "validation", "test")}
-    print(f"corpus: {'archive sentences, random labels' if use_archive else 'toy'}; {counts}")
     import platform
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (the machine may be shared)")
     print(f"command: python -m warvoices.baselines.bench_baselines {' '.join(argv if argv is not None else sys.argv[1:])}")
+    counts = {s: sum(r["split"] == s for r in records) for s in ("train", "validation", "test")}
+    print(f"corpus: {'archive sentences, random labels' if use_archive else 'toy'}; {counts}")
     with tempfile.TemporaryDirectory() as tmp:
         bench_scorer(records, args.score_sentences, args.resamples, Path(tmp))
         if args.scorer_only:
