@@ -98,6 +98,9 @@ def write_tasks(store: Store, loader: TextLoader, batch: str, annotator: str, ou
         unit = {"sentence_id": sid, "kind": s.get("kind", "body"), "speaker": s.get("speaker"),
                 "text": data[sid]["text"]}
         if adjudication:
+            # the form shows the sentence in its context; the tasks file does too
+            unit["context_before"] = data[sid]["context_before"]
+            unit["context_after"] = data[sid]["context_after"]
             e = disputes.get(sid) or {}
             recs = _answers_of(store, sorted(e.get("annotation_ids") or []))
             unit["disputed"] = [d.strip() for d in str(e.get("disputed") or "").split(",") if d.strip()]
