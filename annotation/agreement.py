@@ -477,6 +477,36 @@ SPAN_METRICS = {"min_exact_f1": "exact_f1", "min_token_f1": "token_f1"}
 UNDEFINED_POLICIES = ("fail", "pass")
 
 
+def slice_agreement(batch: Batch, slice_of: Mapping[str, str], schema: Schema | None = None) -> dict[str, dict]:
+    """Alpha and observed agreement of every choice field within each slice of the batch's
+    sentences (e.g. publisher type): {slice: {"sentences": n, "fields": {field: {alpha, items,
+    observed_agreement, reason}}}}. A sentence whose slice is unknown is left out."""
+    schema = schema or load_schema()
+    groups: dict[str, list[str]] = {}
+    for sid in batch.answers:
+        key = slice_of.get(sid)
+        if key is not None:
+            groups.setdefault(key, []).append(sid)
+    out: dict[str, dict] = {}
+    for key in sorted(groups):
+        keep = set(groups[key])
+        sub = Batch(name=f"{batch.name}[{key}]",
+                    answers={sid: per for sid, per in batch.answers.items() if sid in keep},
+                    unanswered=[sid for sid in batch.unanswered if sid in keep],
+                    status_counts=dict(batch.status_counts), superseded=list(batch.superseded),
+                    outdated=list(batch.outdated))
+        fields = {}
+        for f in schema.fields:
+            if f.kind != "choice" or not any(a.labels.get(f.name) is not None for per in sub.answers.values()
+                                             for a in per.values()):
+                continue
+            r = field_alpha(sub, f)
+            fields[f.name] = {"alpha": r.alpha, "observed_agreement": r.observed_agreement, "items": r.items,
+                              "reason": r.reason}
+        out[key] = {"sentences": len(keep), "fields": fields}
+    return out
+
+
 @dataclass(frozen=True)
 class Thresholds:
     minimums: dict[str, dict[str, float]]  # field -> metric key (min_alpha, ...) -> minimum
@@ -587,7 +617,8 @@ def check_thresholds(report: AgreementReport, thresholds: Thresholds) -> Verdict
 # Rendering: JSON, Markdown, heat map
 # ---------------------------------------------------------------------------------------------
 
-def report_dict(report: AgreementReport, verdict: Verdict | None = None) -> dict:
+def report_dict(report: AgreementReport, verdict: Verdict | None = None,
+                slices: Mapping[str, Mapping[str, dict]] | None = None) -> dict:
     batch = report.batch
     fields: dict[str, dict] = {}
     for f in report.schema.fields:
@@ -617,6 +648,8 @@ def report_dict(report: AgreementReport, verdict: Verdict | None = None) -> dict
                    "annotators": batch.annotators},
         "fields": fields,
     }
+    if slices:
+        out["slices"] = {by: dict(groups) for by, groups in slices.items()}
     if verdict is not None:
         out["verdict"] = {"passed": verdict.passed,
                           "checks": [{"field": c.field, "metric": c.metric, "value": c.value,
@@ -634,7 +667,8 @@ def _md_escape(text: str) -> str:
 
 
 def render_markdown(report: AgreementReport, verdict: Verdict | None = None,
-                    images: Mapping[str, str] | None = None) -> str:
+                    images: Mapping[str, str] | None = None,
+                    slices: Mapping[str, Mapping[str, dict]] | None = None) -> str:
     """The human-readable report; `images` maps field name to a picture path relative to it."""
     batch = report.batch
     c = batch.status_counts
@@ -666,6 +700,18 @@ def render_markdown(report: AgreementReport, verdict: Verdict | None = None,
     for r in report.alphas.values():
         lines.append(f"| {r.field} | {_fmt(r.alpha)} | {_fmt(r.observed_agreement)} | {r.items} | "
                      f"{r.items_single} | {r.annotators} | {_md_escape(r.reason or '')} |")
+    for by, groups in (slices or {}).items():
+        names = [f for f in report.alphas if any(f in g["fields"] for g in groups.values())]
+        lines += ["", f"## Choice fields by {by}", "",
+                  "Alpha within each slice (observed agreement, items in parentheses).", "",
+                  f"| {by} | sentences | " + " | ".join(names) + " |", "|---|---:|" + "---|" * len(names)]
+        for key, g in groups.items():
+            cells = []
+            for n in names:
+                v = g["fields"].get(n)
+                cells.append("–" if v is None else
+                             f"{_fmt(v['alpha'])} ({_fmt(v['observed_agreement'], 2)}, {v['items']})")
+            lines.append(f"| {key} | {g['sentences']} | " + " | ".join(cells) + " |")
     if report.spans:
         lines += ["", "## Span fields: F1 between annotators", "",
                   "Exact: same [start, end]. Token overlap: the word tokens the spans cover. Micro-averaged "
@@ -741,7 +787,8 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def write_report(report: AgreementReport, verdict: Verdict | None, out_dir: str | Path,
-                 heatmap_fields: Iterable[str] = ("stance",)) -> dict[str, Path]:
+                 heatmap_fields: Iterable[str] = ("stance",),
+                 slices: Mapping[str, Mapping[str, dict]] | None = None) -> dict[str, Path]:
     """Write <out>/<batch>.json, <batch>.md and <batch>.<field>_confusion.png, each atomically."""
     name = report.batch.name
     if not SAFE_NAME.match(name):
@@ -757,9 +804,9 @@ def write_report(report: AgreementReport, verdict: Verdict | None, out_dir: str 
         paths[f"{fname}_confusion"] = png
         images[fname] = png.name
     paths["json"] = out_dir / f"{name}.json"
-    atomic_write_text(paths["json"], json.dumps(report_dict(report, verdict), indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(paths["json"], json.dumps(report_dict(report, verdict, slices), indent=2, ensure_ascii=False) + "\n")
     paths["markdown"] = out_dir / f"{name}.md"
-    atomic_write_text(paths["markdown"], render_markdown(report, verdict, images))
+    atomic_write_text(paths["markdown"], render_markdown(report, verdict, images, slices))
     return paths
 
 
@@ -776,6 +823,8 @@ of items (sentences with two or more answers) and annotators, a confusion table 
 annotators. Per span field: exact and token-overlap F1 between annotators (token F1 needs the
 sentence texts, read from the corpus; --no-texts skips it). Only each annotator's latest submitted
 answer counts; skipped and cancelled records are counted.
+
+The choice fields' alpha is also given per publisher type of the sentences' articles.
 
 Writes OUT/NAME.md, OUT/NAME.json and OUT/NAME.stance_confusion.png. Exit status: 0 when every
 threshold holds, 1 when one fails (the failed checks are printed), 2 on bad input."""
@@ -848,7 +897,10 @@ def run(args: argparse.Namespace) -> int:
     texts = None if args.no_texts else read_texts(store, batch, args.archive)
     report = compute_agreement(batch, texts, schema)
     verdict = check_thresholds(report, thresholds)
-    paths = write_report(report, verdict, args.out)
+    articles = store.articles()
+    publisher_type = {sid: (articles.get(article_of(sid)) or {}).get("publisher_type") for sid in batch.answers}
+    slices = {"publisher_type": slice_agreement(batch, publisher_type, schema)}
+    paths = write_report(report, verdict, args.out, slices=slices)
     for r in report.alphas.values():
         print(f"{r.field:<12} alpha {_fmt(r.alpha)}  items {r.items}  single {r.items_single}  "
               f"annotators {r.annotators}" + (f"  ({r.reason})" if r.reason else ""))

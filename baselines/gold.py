@@ -24,6 +24,10 @@ from warvoices.corpus.paths import dataset_dir
 DEFAULT_DATA = dataset_dir()  # WORKSPACE/out/dataset (corpus/paths.py)
 SPLITS = ("train", "validation", "test", "unlabeled")
 
+# Who speaks in a unit: read when the dataset has the column (older builds lack `country`,
+# `country_alignment` and `speaker_role`; a missing column reads as None everywhere).
+META_COLUMNS = ("publisher", "publisher_type", "country", "country_alignment", "speaker", "speaker_role")
+
 
 @dataclass
 class Split:
@@ -38,9 +42,29 @@ class Split:
     labels: dict[str, np.ndarray]
     spans: dict[str, list[list[tuple[int, int]]]]
     schema: Schema = field(repr=False, default=None)
+    # META_COLUMNS -> one value per row (None where the dataset lacks the column or the value)
+    meta: dict[str, list] = field(default_factory=dict, repr=False)
+    # per row, the raw annotations (annotator, status, label ids, spans); None: not read
+    annotations: list[list[dict]] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def column(self, name: str) -> list:
+        """A metadata column, None per row when the dataset has no such column."""
+        return self.meta.get(name) or [None] * len(self.ids)
+
+    def has_column(self, name: str) -> bool:
+        return name in self.meta
+
+    def subset(self, rows) -> "Split":
+        """The rows `rows` (indices, in that order) as a Split of their own."""
+        rows = [int(i) for i in rows]
+        return Split(self.data_dir, self.name, [self.ids[i] for i in rows], [self.article_ids[i] for i in rows],
+                     [self.texts[i] for i in rows], {f: v[rows] for f, v in self.labels.items()},
+                     {f: [v[i] for i in rows] for f, v in self.spans.items()}, self.schema,
+                     {k: [v[i] for i in rows] for k, v in self.meta.items()},
+                     None if self.annotations is None else [self.annotations[i] for i in rows])
 
     def index(self) -> dict[str, int]:
         return {sid: i for i, sid in enumerate(self.ids)}
@@ -140,12 +164,16 @@ def _from_dataset(ds, data_dir: Path, split: str, schema: Schema) -> Split:
             raise WarVoicesError(f"{data_dir} split {split}: column {f.name!r} is missing; "
                                  f"rebuild the dataset with this version of warvoices")
 
+    meta_cols = [c for c in META_COLUMNS if c in ds.features]
+    # raw annotations only where they can be scored (the unlabeled pool is large and has none)
+    with_annotations = split != "unlabeled" and "annotations" in ds.features
     cols = ["id", "article_id", "text"] + [f.name for f in schema.choice_fields] \
-        + [f.name for f in schema.span_fields]
+        + [f.name for f in schema.span_fields] + meta_cols + (["annotations"] if with_annotations else [])
     data = ds.select_columns(cols).to_dict()
     labels = {f.name: np.asarray(data[f.name], dtype=np.int64) for f in schema.choice_fields}
     spans = {f.name: [sorted((int(s["start"]), int(s["end"])) for s in (row or []))
                       for row in data[f.name]]
              for f in schema.span_fields}
     return Split(str(data_dir), split, list(data["id"]), list(data["article_id"]),
-                 list(data["text"]), labels, spans, schema)
+                 list(data["text"]), labels, spans, schema, {c: list(data[c]) for c in meta_cols},
+                 [list(a or []) for a in data["annotations"]] if with_annotations else None)

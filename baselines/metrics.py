@@ -14,6 +14,9 @@ Definitions (also written in the scorer's docstring and report):
 - token overlap: a word token (regex \\w+) is "inside" a span list when any of its characters is
   covered; micro F1 over the sentence tokens that gold and prediction put inside spans.
 - F1 is undefined (None, never 0) when gold and predictions are both empty.
+- decomposition of a field with a null label (schema `null_label`, e.g. stance's neutral):
+  detection = macro-F1 of null vs not-null (neutral vs partisan); direction = accuracy on the
+  units that are not null in the gold and in the prediction (which side, given that both see one).
 """
 from __future__ import annotations
 
@@ -75,6 +78,32 @@ def accuracy_fn(n_labels: int) -> Callable[[np.ndarray], np.ndarray]:
     def fn(counts: np.ndarray) -> np.ndarray:
         cm = _cm(counts, n_labels)
         return _safe_div(np.trace(cm, axis1=1, axis2=2), cm.sum(axis=(1, 2)))
+    return fn
+
+
+def detection_macro_f1_fn(n_labels: int, null: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Macro-F1 of the two-way decision null label vs any other label (e.g. neutral vs partisan)."""
+    binary = macro_f1_fn(2)
+
+    def fn(counts: np.ndarray) -> np.ndarray:
+        cm = _cm(counts, n_labels)
+        other = [i for i in range(n_labels) if i != null]
+        nn = cm[:, null, null]
+        no = cm[:, null][:, other].sum(axis=1)
+        on = cm[:, other][:, :, null].sum(axis=1)
+        oo = cm[:, other][:, :, other].sum(axis=(1, 2))
+        return binary(np.stack([nn, no, on, oo], axis=1))
+    return fn
+
+
+def direction_accuracy_fn(n_labels: int, null: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Accuracy among the units that are non-null in the gold AND in the prediction (which side,
+    once both say there is one); a unit missed or invented counts in detection, not here."""
+    other = [i for i in range(n_labels) if i != null]
+
+    def fn(counts: np.ndarray) -> np.ndarray:
+        sub = _cm(counts, n_labels)[:, other][:, :, other]
+        return _safe_div(np.trace(sub, axis1=1, axis2=2), sub.sum(axis=(1, 2)))
     return fn
 
 

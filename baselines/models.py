@@ -38,7 +38,7 @@ class Model:
     def prepare(self, train_texts: list[str], seed: int) -> None:
         """Fit unsupervised features on the training texts (no labels)."""
 
-    def features(self, texts: list[str]):
+    def features(self, texts: list[str], meta: dict[str, list] | None = None):
         return texts
 
     def fit(self, field: Field, X, y: np.ndarray, settings: dict, seed: int):
@@ -158,7 +158,7 @@ class TfidfLR(_LogReg):
         ])
         self.vectorizer.fit(train_texts)
 
-    def features(self, texts):
+    def features(self, texts, meta=None):
         return self.vectorizer.transform(texts)
 
     def info(self):
@@ -183,7 +183,7 @@ class MiniLMLR(_LogReg):
         from .embeddings import Embedder
         self.embedder = self.embedder or Embedder(self.cache_dir, progress=self.progress)
 
-    def features(self, texts):
+    def features(self, texts, meta=None):
         return self.embedder.embed(list(texts))
 
     def info(self):
@@ -195,12 +195,18 @@ class MiniLMLR(_LogReg):
                                     "encode_seconds": round(self.embedder.encode_seconds, 3)}}
 
 
-MODEL_NAMES = ("majority", "rules", "tfidf_lr", "minilm_lr")
+MODEL_NAMES = ("majority", "publisher_only", "publisher_side", "rules", "tfidf_lr", "minilm_lr", "minilm_ft")
 
 
 def make_model(name: str, cache_dir: Path | None = None, progress: bool = False) -> Model:
     if name == "majority":
         return Majority()
+    if name in ("publisher_only", "publisher_side"):
+        from .publisher import PublisherOnly, PublisherSide
+        return PublisherOnly() if name == "publisher_only" else PublisherSide()
+    if name == "minilm_ft":
+        from .finetune import MiniLMFineTuned
+        return MiniLMFineTuned(progress=progress)
     if name == "rules":
         return Rules()
     if name == "tfidf_lr":

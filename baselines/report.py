@@ -22,6 +22,7 @@ from warvoices.corpus.generated import read_block, replace_block
 from warvoices.corpus.store import atomic_write_bytes, atomic_write_text
 
 from .models import MODEL_NAMES
+from .score import decomposed
 
 BLOCK = "leaderboard"
 REPO = Path(__file__).resolve().parent.parent
@@ -53,6 +54,16 @@ def _order(models) -> list[str]:
     return known + sorted(m for m in models if m not in MODEL_NAMES)
 
 
+def is_annotator(r: dict) -> bool:
+    return r.get("kind") == "annotator"
+
+
+def _row_order(rs: dict[str, dict]) -> list[str]:
+    """Models first (MODEL_NAMES order), then the annotator rows (the ceiling)."""
+    models = [m for m in rs if not is_annotator(rs[m])]
+    return _order(models) + sorted(m for m in rs if is_annotator(rs[m]))
+
+
 def _cell(value, ci) -> str:
     if value is None:
         return "n/a"
@@ -77,6 +88,18 @@ def _metric_columns(task) -> list[tuple[str, callable]]:
                 fr = r["score"]["fields"].get(f)
                 return (fr["macro_f1"], fr["macro_f1_ci"]) if fr else None
             cols.append((f"{fname} macro-F1", get))
+            field = schema.field(fname)
+            if len(choice) == 1 and decomposed(field):
+                # stance, decomposed: is there a side at all, and which one
+                def detection(r, f=fname):
+                    d = (r["score"]["fields"].get(f) or {}).get("decomposition")
+                    return (d["detection_macro_f1"], d["detection_macro_f1_ci"]) if d else None
+
+                def direction(r, f=fname):
+                    d = (r["score"]["fields"].get(f) or {}).get("decomposition")
+                    return (d["direction_accuracy"], d["direction_accuracy_ci"]) if d else None
+                cols.append((f"detection F1 ({field.null_label} vs not)", detection))
+                cols.append(("direction accuracy", direction))
         else:
             def tok(r, f=fname):
                 fr = r["score"]["fields"].get(f)
@@ -102,7 +125,7 @@ def best_models(results: list[dict]) -> dict[str, dict]:
     schema = load_schema()
     best = {}
     for task in schema.tasks:
-        rs = [r for r in results if r["task"] == task.name]
+        rs = [r for r in results if r["task"] == task.name and not is_annotator(r)]
         rs = [r for r in rs if _rank_value(r, task) > float("-inf")]
         if not rs:
             continue
@@ -116,6 +139,36 @@ def figure_path(figures_dir: Path, task: str) -> Path:
     return Path(figures_dir) / f"{task}_confusion.png"
 
 
+def _headline_cell(r: dict, task) -> str:
+    h = r.get("headline_slice")
+    if not h or not h.get("n_sentences"):
+        return "no units yet"
+    off = h["tasks"].get(task.name, {}).get("official")
+    if off is None or off["value"] is None:
+        return "—"
+    return f"{_cell(off['value'], off['ci'])}, n={h['n_sentences']}"
+
+
+def _significance_marks(results_dir: Path, results: list[dict]) -> dict[tuple[str, str], str]:
+    """(task, model) -> mark: "best" for the best model, "tied" when not significantly different
+    from it; nothing when significance.json is missing or was computed for other results."""
+    from .significance import read_significance
+
+    sig = read_significance(results_dir)
+    if not sig:
+        return {}
+    versions = {(r["task"], r["model"]): r["version"] for r in results}
+    marks = {}
+    for task, e in sig["tasks"].items():
+        if versions.get((task, e["best"])) != e["best_version"]:
+            continue
+        marks[(task, e["best"])] = "best"
+        for m, o in e["others"].items():
+            if versions.get((task, m)) == o["version"] and not o["significant"]:
+                marks[(task, m)] = "tied"
+    return marks
+
+
 def render_leaderboard(results_dir: Path | None = None, link_base: Path | None = None,
                        figures_dir: Path | None = None) -> str:
     results_dir = Path(results_dir) if results_dir is not None else REPO / "baselines" / "results"
@@ -126,18 +179,61 @@ def render_leaderboard(results_dir: Path | None = None, link_base: Path | None =
         return ("No baseline results yet: build the dataset, then run `warvoices baselines run` and "
                 "`warvoices report`.\n")
     schema = load_schema()
-    first = results[0]
+    first = next((r for r in results if not is_annotator(r)), results[0])
     rep, b = first["score"], first["score"]["bootstrap"]
+    threads = first["times"]["threads"] if first.get("times") else 2
     lines = [
         f"Scores on the **{first['split']}** split ({rep['n_sentences']} sentences in {rep['n_articles']} "
         f"articles; gold fingerprint `{first['gold_fingerprint']}`). Each cell: the official metric with its "
         f"{int(b['confidence'] * 100)}% bootstrap interval over articles ({b['n_resamples']} resamples, "
         f"seed {b['seed']}). Models train on `train`, choose their settings on `validation` and run on "
-        f"{first['times']['threads']} CPU threads. Times in seconds: *train* = features + fitting the "
+        f"{threads} CPU threads. Times in seconds: *train* = features + fitting the "
         f"selected setting, *predict* = all {first['split']} sentences. Reproduce a row with "
         f"`warvoices score --predictions baselines/results/predictions/{first['split']}/MODEL.jsonl --task TASK`.",
         "",
     ]
+    marks = _significance_marks(results_dir, results)
+    sig_alpha = None
+    from .significance import read_significance
+    sig = read_significance(results_dir)
+    if sig:
+        sig_alpha = sig["alpha"]
+    lines.append(
+        "*Shortcut controls*: `publisher_only` reads no text (the majority label of the unit's publisher type, or "
+        "of the speaking state for UN addresses); `publisher_side` takes neutral-vs-partisan from the text "
+        "(tfidf_lr) and the side from the publisher. A model is only interesting where it beats them. "
+        "*Stance decomposed*: detection = macro-F1 of neutral vs partisan; direction = accuracy on the units that "
+        "gold and prediction both call partisan. "
+        + (f"**best** = the best model of the task (official metric); † = not significantly different from it "
+           f"(paired permutation test over articles, α = {sig_alpha}, as `warvoices score --compare`)."
+           if marks else "Significance marks: not computed for these results (run `warvoices baselines run`)."))
+    lines.append("")
+    heads = [r.get("headline_slice") for r in results if not is_annotator(r)]
+    h0 = next((h for h in heads if h), None)
+    any_headline = any(h and h.get("n_sentences") for h in heads)
+    if h0:
+        lines.append(f"*Headline slice*: {h0['definition']}. "
+                     + (f"Test states in it: {', '.join(h0['countries'])}." if any_headline else
+                        "**No units yet**: the labelled test split has no such addresses, so the column "
+                        "is left empty rather than filled with a number."))
+        lines.append("")
+    annotators = sorted({r["model"] for r in results if is_annotator(r)})
+    if annotators:
+        a0 = next(r for r in results if is_annotator(r))
+        kept = []
+        for m in annotators:
+            d = next(r for r in results if r["model"] == m).get("disputes")
+            if d and d["disputed_fields"]:
+                kept.append(f"`{m}`'s label is the final one on {d['final_is_this_annotator']} of "
+                            f"{d['disputed_fields']} disputed labels")
+        lines.append(f"*Annotator ceiling* ({', '.join(annotators)}): the annotators are **language models**, not "
+                     f"people. Each row scores one annotator's own labels against the final labels on the "
+                     f"{a0['score']['coverage']['scored']} test units that two annotators labelled independently; "
+                     f"the final label of a unit they agree on is their label, so the bound is generous"
+                     + (f" ({'; '.join(kept)})" if kept else "") + ". Reproduce "
+                     f"a row with `warvoices score --predictions baselines/results/predictions/test/ANNOTATOR.jsonl "
+                     f"--task TASK --only-predicted`.")
+        lines.append("")
     best = best_models(results)
     for task in schema.tasks:
         rs = {r["model"]: r for r in results if r["task"] == task.name}
@@ -147,22 +243,33 @@ def render_leaderboard(results_dir: Path | None = None, link_base: Path | None =
         values = {m: [c[1](rs[m]) for c in cols] for m in rs}
         top = []
         for j in range(len(cols)):
-            vals = [v[j][0] for v in values.values() if v[j] and v[j][0] is not None]
+            vals = [v[j][0] for m, v in values.items() if v[j] and v[j][0] is not None and not is_annotator(rs[m])]
             top.append(max(vals) if vals else None)
+        show_headline = h0 is not None
         lines.append(f"**Task `{task.name}`**")
         lines.append("")
-        lines.append("| model | " + " | ".join(c[0] for c in cols) + " | train s | predict s |")
-        lines.append("|---" * (len(cols) + 3) + "|")
-        for m in _order(rs):
+        extra = ["headline slice (official)"] if show_headline else []
+        lines.append("| model | " + " | ".join([c[0] for c in cols] + extra) + " | train s | predict s |")
+        lines.append("|---" * (len(cols) + len(extra) + 3) + "|")
+        n_models = sum(not is_annotator(r) for r in rs.values())
+        for m in _row_order(rs):
+            r = rs[m]
             cells = []
             for j, v in enumerate(values[m]):
                 if v is None:
                     cells.append("—")
                     continue
                 text = _cell(*v)
-                cells.append(f"**{text}**" if v[0] is not None and v[0] == top[j] and len(rs) > 1 else text)
-            t = rs[m]["times"]
-            lines.append(f"| {m} | " + " | ".join(cells) + f" | {t['train_seconds']:.2f} | {t['predict_seconds']:.2f} |")
+                bold = (not is_annotator(r) and v[0] is not None and v[0] == top[j] and n_models > 1)
+                cells.append(f"**{text}**" if bold else text)
+            if show_headline:
+                cells.append(_headline_cell(r, task))
+            t = r.get("times")
+            times = f"{t['train_seconds']:.2f} | {t['predict_seconds']:.2f}" if t else "— | —"
+            mark = marks.get((task.name, m))
+            name = (f"{m} (annotator)" if is_annotator(r) else m) + \
+                {"best": " **best**", "tied": " †"}.get(mark, "")
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {times} |")
         lines.append("")
         if task.name in best:
             fig = figure_path(figures_dir, task.name)
@@ -172,9 +279,10 @@ def render_leaderboard(results_dir: Path | None = None, link_base: Path | None =
             lines.append("")
     lines.append("Models:")
     lines.append("")
-    for m in _order({r["model"] for r in results}):
+    for m in _row_order({r["model"]: r for r in results}):
         r = next(r for r in results if r["model"] == m)
-        lines.append(f"- `{m}` (version `{r['version']}`): {r['description']}")
+        version = f" (version `{r['version']}`)" if r.get("version") else ""
+        lines.append(f"- `{m}`{version}: {r['description']}")
     return "\n".join(lines).rstrip() + "\n"
 
 

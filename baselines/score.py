@@ -60,7 +60,11 @@ def _num(x) -> float | None:
 class _Prepared:
     """Gold and predictions aligned row by row, plus the article index for resampling."""
 
-    def __init__(self, preds: Predictions, gold: Split, schema: Schema, tasks: list[str] | None):
+    def __init__(self, preds: Predictions, gold: Split, schema: Schema, tasks: list[str] | None,
+                 rows=None, only_predicted: bool = False):
+        """rows: score only these gold rows (a slice); only_predicted: score only the sentences the
+        file predicts (e.g. an annotator who labelled part of the split). Ids are checked
+        against the whole split either way."""
         self.preds, self.gold, self.schema = preds, gold, schema
         where = f"split {gold.name!r} of {gold.data_dir}"
         if gold.name == "unlabeled":
@@ -86,6 +90,18 @@ class _Prepared:
             if sid not in index:
                 raise InputError(f"{preds.where(sid)}: unknown id {sid!r}: not a sentence of {where}; "
                                  f"predict only that split's sentences (ids from its `id` column)")
+        self.n_labelled_in_split = None
+        if only_predicted:
+            keep = [i for i in range(len(gold)) if gold.ids[i] in preds.line]
+            rows = keep if rows is None else [i for i in rows if gold.ids[i] in preds.line]
+            labelled = np.zeros(len(gold), dtype=bool)
+            for f in self.fields:
+                labelled |= gold.labelled(f)
+            self.n_labelled_in_split = int(labelled.sum())
+        if rows is not None:
+            gold = self.gold = gold.subset(rows)
+            if len(gold) == 0:
+                raise WarVoicesError(f"{where}: the selected units are empty: nothing to score")
         self.mask = {f: gold.labelled(f) for f in self.fields}
         required = np.zeros(len(gold), dtype=bool)
         for f in self.fields:
@@ -144,10 +160,16 @@ class _Prepared:
 
     def _field_metrics(self, fname: str) -> dict[str, M.Metric]:
         if fname in self.gold.labels:
-            n = len(self.schema.field(fname).label_names)
+            f = self.schema.field(fname)
+            n = len(f.label_names)
             _, counts = self.choice_metric_inputs(fname)
-            return {"macro_f1": M.Metric(counts, M.macro_f1_fn(n)),
-                    "accuracy": M.Metric(counts, M.accuracy_fn(n))}
+            out = {"macro_f1": M.Metric(counts, M.macro_f1_fn(n)),
+                   "accuracy": M.Metric(counts, M.accuracy_fn(n))}
+            if decomposed(f):
+                null = f.index(f.null_label)
+                out["detection_macro_f1"] = M.Metric(counts, M.detection_macro_f1_fn(n, null))
+                out["direction_accuracy"] = M.Metric(counts, M.direction_accuracy_fn(n, null))
+            return out
         _, counts = self.span_counts(fname)
         return {"exact_f1": M.Metric(counts, M.span_fn("exact", "f1")),
                 "token_f1": M.Metric(counts, M.span_fn("tok", "f1")),
@@ -158,6 +180,12 @@ class _Prepared:
         if not choice or any(f not in self.fields for f in choice):
             return None
         return M.mean_of([self.field_metrics(f)["macro_f1"] for f in choice])
+
+
+def decomposed(field) -> bool:
+    """A choice field with a null label and at least two others gets detection + direction
+    (stance: neutral vs partisan, then which side)."""
+    return field.kind == "choice" and field.null_label is not None and len(field.label_names) >= 3
 
 
 def _load(predictions, data, split, schema) -> tuple[Predictions, Split]:
@@ -172,7 +200,7 @@ def _choice_report(p: _Prepared, fname: str, weights, confidence) -> dict:
     cm = counts.sum(axis=0).reshape(len(names), len(names))
     ms = p.field_metrics(fname)
     present = [n for i, n in enumerate(names) if cm[i, :].sum() + cm[:, i].sum() > 0]
-    return {
+    out = {
         "kind": "choice", "metric": "macro_f1",
         "macro_f1": _num(ms["macro_f1"].value()),
         "macro_f1_ci": interval(ms["macro_f1"], weights, confidence),
@@ -185,6 +213,23 @@ def _choice_report(p: _Prepared, fname: str, weights, confidence) -> dict:
         "confusion_matrix": {"rows": "gold", "columns": "predicted", "labels": names,
                              "counts": cm.astype(int).tolist()},
     }
+    if "detection_macro_f1" in ms:
+        f = p.schema.field(fname)
+        null = f.index(f.null_label)
+        other = [i for i in range(len(names)) if i != null]
+        out["decomposition"] = {
+            "null_label": f.null_label,
+            "detection_macro_f1": _num(ms["detection_macro_f1"].value()),
+            "detection_macro_f1_ci": interval(ms["detection_macro_f1"], weights, confidence),
+            "direction_accuracy": _num(ms["direction_accuracy"].value()),
+            "direction_accuracy_ci": interval(ms["direction_accuracy"], weights, confidence),
+            # units not null in gold; of them, those the prediction also calls not null
+            "n_gold_not_null": int(cm[other, :].sum()),
+            "n_direction": int(cm[np.ix_(other, other)].sum()),
+            "definition": (f"detection: macro-F1 of {f.null_label} vs any other label; direction: accuracy on "
+                           f"units that are not {f.null_label} in gold and prediction"),
+        }
+    return out
 
 
 def _span_report(p: _Prepared, fname: str, weights, confidence) -> dict:
@@ -211,27 +256,19 @@ def _span_report(p: _Prepared, fname: str, weights, confidence) -> dict:
     }
 
 
-def score_predictions(predictions, data=DEFAULT_DATA, split: str = "test", *, tasks=None,
-                      n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
-                      confidence: float = DEFAULT_CONFIDENCE, schema: Schema | None = None) -> dict:
-    """Score one predictions file against the gold of `split`; see the module docstring."""
-    if n_resamples < 1:
-        raise WarVoicesError("--resamples must be at least 1")
-    schema = schema or load_schema()
-    preds, gold = _load(predictions, data, split, schema)
-    p = _Prepared(preds, gold, schema, tasks)
+def _body(p: _Prepared, n_resamples: int, seed: int, confidence: float) -> dict:
+    """Fields, tasks, counts and warnings of one scored set of rows."""
     weights = resample_weights(len(p.articles), n_resamples, seed)
-
     fields = {}
     for f in p.fields:
-        fields[f] = (_choice_report if f in gold.labels else _span_report)(p, f, weights, confidence)
+        fields[f] = (_choice_report if f in p.gold.labels else _span_report)(p, f, weights, confidence)
     task_reports = {}
     for t in p.tasks:
         scored = [f for f in t.fields if f in p.fields]
         if not scored:
             continue
         tm = p.task_metric(t)
-        choice = [f for f in t.fields if f in gold.labels]
+        choice = [f for f in t.fields if f in p.gold.labels]
         task_reports[t.name] = {
             "fields": scored,
             "not_predicted": [f for f in t.fields if f not in p.fields],
@@ -243,18 +280,75 @@ def score_predictions(predictions, data=DEFAULT_DATA, split: str = "test", *, ta
     if len(p.articles) < 2:
         warnings.append(f"only {len(p.articles)} article in the split: bootstrap intervals over "
                         f"articles are degenerate")
-    return {
+    return {"n_sentences": p.n_required, "n_articles": len(p.articles), "tasks": task_reports,
+            "fields": fields, "warnings": warnings}
+
+
+def score_predictions(predictions, data=DEFAULT_DATA, split: str = "test", *, tasks=None,
+                      n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
+                      confidence: float = DEFAULT_CONFIDENCE, schema: Schema | None = None,
+                      by: str | None = None, train: Split | None = None, only_predicted: bool = False,
+                      rows=None) -> dict:
+    """Score one predictions file against the gold of `split`; see the module docstring.
+
+    by: also score every slice of a metadata column (`publisher_type`, `country`, ...) or
+        `headline` (slices.py); `train` is the train split the headline slice needs (read from
+        `data` when not given). only_predicted: score only the sentences the file predicts.
+    rows: score only these row indices of the split (the report then covers that subset)."""
+    if n_resamples < 1:
+        raise WarVoicesError("--resamples must be at least 1")
+    schema = schema or load_schema()
+    preds, gold = _load(predictions, data, split, schema)
+    p = _Prepared(preds, gold, schema, tasks, rows=rows, only_predicted=only_predicted)
+    report = {
         "scorer": {"name": "warvoices score", "version": SCORER_VERSION},
         "schema_version": schema.version,
         "data": str(gold.data_dir), "split": gold.name, "gold_fingerprint": gold.fingerprint(),
         "predictions": preds.source,
-        "n_sentences": p.n_required, "n_articles": len(p.articles),
         "bootstrap": {"unit": "article", "interval": "percentile", "n_resamples": int(n_resamples),
                       "seed": int(seed), "confidence": confidence},
-        "tasks": task_reports,
-        "fields": fields,
-        "warnings": warnings,
     }
+    report.update(_body(p, n_resamples, seed, confidence))
+    if only_predicted:
+        report["coverage"] = {"scored": p.n_required, "labelled_in_split": p.n_labelled_in_split,
+                              "note": "only the sentences the file predicts are scored"}
+    if by:
+        report["slices"] = score_slices(preds, gold, schema, tasks, by, train, n_resamples, seed, confidence,
+                                        only_predicted=only_predicted, rows=rows)
+    return report
+
+
+def score_slices(preds: Predictions, gold: Split, schema: Schema, tasks, by: str, train: Split | None,
+                 n_resamples: int, seed: int, confidence: float, only_predicted: bool = False,
+                 rows=None) -> dict:
+    """Every metric per slice of `by`, each with its own bootstrap over the slice's articles."""
+    from .slices import HEADLINE, HEADLINE_DEFINITION, slice_values
+
+    if by == HEADLINE and train is None:
+        train = load_split(gold.data_dir, "train", schema)
+    values = slice_values(gold, by, train)
+    allowed = None if rows is None else set(int(i) for i in rows)
+    groups: dict[str, list[int]] = {}
+    for i, v in enumerate(values):
+        if allowed is None or i in allowed:
+            groups.setdefault(v, []).append(i)
+    out = {"by": by, "slices": {}}
+    if by == HEADLINE:
+        from .slices import HEADLINE_IN
+        out["definition"] = HEADLINE_DEFINITION
+        groups.setdefault(HEADLINE_IN, [])
+    for value in sorted(groups):
+        idx = groups[value]
+        try:
+            if not idx:
+                raise WarVoicesError("no units")
+            p = _Prepared(preds, gold, schema, tasks, rows=idx, only_predicted=only_predicted)
+            out["slices"][value] = _body(p, n_resamples, seed, confidence)
+        except WarVoicesError as exc:
+            # a slice without (labelled) units is reported as empty, never as a zero
+            out["slices"][value] = {"n_sentences": 0, "n_articles": 0, "tasks": {}, "fields": {},
+                                    "warnings": [], "empty": "no units yet" if not idx else str(exc)}
+    return out
 
 
 def compare_predictions(a, b, data=DEFAULT_DATA, split: str = "test", *, tasks=None,
@@ -319,6 +413,9 @@ def format_report(report: dict) -> str:
     ]
     for w in report["warnings"]:
         lines.append(f"warning: {w}")
+    if report.get("coverage"):
+        c = report["coverage"]
+        lines.append(f"scored only the {c['scored']} of {c['labelled_in_split']} labelled sentences the file predicts")
     for tname, t in report["tasks"].items():
         lines.append("")
         off = t["official"]
@@ -333,6 +430,12 @@ def format_report(report: dict) -> str:
             if r["kind"] == "choice":
                 lines.append(f"  {fname}: macro-F1 {_f(r['macro_f1'])} {_ci(r['macro_f1_ci'])}  "
                              f"accuracy {_f(r['accuracy'])} {_ci(r['accuracy_ci'])}  n={r['n']}")
+                d = r.get("decomposition")
+                if d:
+                    lines.append(f"    detection ({d['null_label']} vs not): macro-F1 {_f(d['detection_macro_f1'])} "
+                                 f"{_ci(d['detection_macro_f1_ci'])}   direction: accuracy "
+                                 f"{_f(d['direction_accuracy'])} {_ci(d['direction_accuracy_ci'])} on "
+                                 f"{d['n_direction']} of {d['n_gold_not_null']} units not {d['null_label']} in gold")
                 width = max(len(n) for n in r["per_label"]) + 2
                 lines.append(f"    {'label':<{width}} {'prec':>6} {'rec':>6} {'F1':>6} {'support':>8} {'pred':>6}")
                 for name, row in r["per_label"].items():
@@ -348,7 +451,42 @@ def format_report(report: dict) -> str:
                              f"(P {_f(ex['precision'])}, R {_f(ex['recall'])}; {ex['gold']} gold spans)  "
                              f"token-overlap F1 {_f(tok['f1'])} {_ci(tok['f1_ci'])}  "
                              f"sentences exactly right {_f(r['sentence_exact_match'])}  n={r['n']}")
+    if report.get("slices"):
+        lines += ["", *format_slices(report["slices"])]
     return "\n".join(lines)
+
+
+def _headline_metrics(body: dict) -> list[tuple[str, float | None, list | None]]:
+    """(name, value, interval) of every metric of a slice body, in report order."""
+    out = []
+    for tname, t in body["tasks"].items():
+        if t["official"] and len([f for f in t["fields"] if body["fields"][f]["kind"] == "choice"]) > 1:
+            out.append((f"{tname} official", t["official"]["value"], t["official"]["ci"]))
+    for fname, r in body["fields"].items():
+        if r["kind"] == "choice":
+            out.append((f"{fname} macro-F1", r["macro_f1"], r["macro_f1_ci"]))
+            out.append((f"{fname} accuracy", r["accuracy"], r["accuracy_ci"]))
+            d = r.get("decomposition")
+            if d:
+                out.append((f"{fname} detection F1", d["detection_macro_f1"], d["detection_macro_f1_ci"]))
+                out.append((f"{fname} direction acc.", d["direction_accuracy"], d["direction_accuracy_ci"]))
+        else:
+            out.append((f"{fname} token F1", r["token_overlap"]["f1"], r["token_overlap"]["f1_ci"]))
+            out.append((f"{fname} exact F1", r["exact"]["f1"], r["exact"]["f1_ci"]))
+    return out
+
+
+def format_slices(sl: dict) -> list[str]:
+    lines = [f"slices by {sl['by']}" + (f" ({sl['definition']})" if sl.get("definition") else "") + ":"]
+    for value, body in sl["slices"].items():
+        if body.get("empty"):
+            lines.append(f"  {value}: {body['empty']}")
+            continue
+        lines.append(f"  {value}: {body['n_sentences']} sentences, {body['n_articles']} articles"
+                     + "".join(f"; {w}" for w in body["warnings"]))
+        for name, v, ci in _headline_metrics(body):
+            lines.append(f"    {name:<28} {_f(v)} {_ci(ci)}")
+    return lines
 
 
 def format_comparison(cmp: dict) -> str:

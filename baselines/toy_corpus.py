@@ -14,7 +14,7 @@ from pathlib import Path
 
 from warvoices.annotation.schema import load_schema
 from warvoices.corpus.build import BuildReport, write_dataset_dir
-from warvoices.corpus.features import NO_LABEL
+from warvoices.corpus.features import NO_LABEL, dataset_features
 
 # (stance, attribution, source_type, event_type, template)
 TEMPLATES = [
@@ -118,14 +118,24 @@ def toy_records(seed: int = 0, n_articles: dict[str, int] | None = None) -> list
     return records
 
 
+# Voice columns the `sources` work adds to the dataset (ISO 3166-1 alpha-3 country, its
+# alignment in the war, the speaker's post). Toy records may carry them; a dataset built from
+# records that do gets them as string columns, whether or not this build's features list them.
+VOICE_COLUMNS = ("country", "country_alignment", "speaker_role")
+
+
 def _row(rec: dict, index: int, schema) -> dict:
     text = rec["text"]
     row = {
         "id": rec["id"], "article_id": rec["article_id"], "sentence_index": index, "kind": "body",
-        "text": text, "context_before": "", "context_after": "", "speaker": None, "speaker_role": None,
-        "speaker_label": None, "country": None, "country_alignment": None, "flags": [],
-        "publisher": "toy", "publisher_type": "news", "date": "2024-01-01", "url": "", "title": "",
+        "text": text, "context_before": "", "context_after": "", "speaker": rec.get("speaker"),
+        "speaker_role": None, "speaker_label": None, "country": None, "country_alignment": None, "flags": [],
+        "publisher": rec.get("publisher", "toy"), "publisher_type": rec.get("publisher_type", "news"),
+        "date": "2024-01-01", "url": "", "title": "",
     }
+    for col in VOICE_COLUMNS:
+        if col in rec:
+            row[col] = rec[col]
     for f in schema.choice_fields:
         value = rec.get(f.name)
         row[f.name] = NO_LABEL if value is None else f.index(value)
@@ -137,11 +147,22 @@ def _row(rec: dict, index: int, schema) -> dict:
                                      if all(rec.get(f.name) is not None for f in schema.required_fields(v))),
                                     default=1) if labelled else NO_LABEL)
     row["label_method"] = {f.name: ("single" if rec.get(f.name) is not None else None) for f in schema.fields}
-    row["annotations"] = []
+    row["annotations"] = [_annotation(a, text, schema) for a in rec.get("annotations") or []]
     return row
 
 
-def write_records_dataset(records: list[dict], out: str | Path) -> Path:
+def _annotation(a: dict, text: str, schema) -> dict:
+    """A raw annotation of a toy record: {annotator, status?, <field>: label, source_spans?}."""
+    out = {"annotation_id": f"toy:{a['annotator']}", "annotator": a["annotator"], "created_at": "",
+           "status": a.get("status", "submitted"), "origin": "toy"}
+    for f in schema.choice_fields:
+        out[f.name] = NO_LABEL if a.get(f.name) is None else f.index(a[f.name])
+    for f in schema.span_fields:
+        out[f.name] = [{"start": s, "end": e, "text": text[s:e]} for s, e in a.get(f.name) or []]
+    return out
+
+
+def write_records_dataset(records: list[dict], out: str | Path, *, drop_columns: tuple[str, ...] = ()) -> Path:
     """Write simple records (see toy_records) as a built dataset with `warvoices build`'s writer."""
     schema = load_schema()
     splits = list(schema.vocabulary("split")) + ["unlabeled"]
@@ -155,9 +176,63 @@ def write_records_dataset(records: list[dict], out: str | Path) -> Path:
         articles[rec["split"]].add(rec["article_id"])
     report = BuildReport(rows={s: len(r) for s, r in rows.items()},
                          articles={s: len(a) for s, a in articles.items()})
-    write_dataset_dir(rows, report, Path(out))
+    features = dataset_features(schema)
+    extra = sorted({c for r in records for c in VOICE_COLUMNS if c in r} - set(features))
+    if extra:
+        from datasets import Value
+        features = features.copy()
+        for c in extra:
+            features[c] = Value("string")
+        for split_rows in rows.values():
+            for row in split_rows:
+                for c in extra:
+                    row.setdefault(c, None)
+    if drop_columns:
+        # a dataset as an older build wrote it, without columns added since (tests of the messages)
+        features = features.copy()
+        for c in drop_columns:
+            features.pop(c, None)
+        for split_rows in rows.values():
+            for row in split_rows:
+                for c in drop_columns:
+                    row.pop(c, None)
+    write_dataset_dir(rows, report, Path(out), features)
     return Path(out)
 
 
 def write_toy_dataset(out: str | Path, seed: int = 0) -> Path:
     return write_records_dataset(toy_records(seed), out)
+
+
+# Invented voices for the toy articles: (publisher_type, country, country_alignment). UN
+# addresses cycle through states per split; test has states absent from train (unseen voices)
+# next to a state train has seen and a party to the war.
+UN = "un_general_debate"
+GOVERNMENT_VOICES = [("ukraine_official", "UKR", "party_ukraine"), ("russia_official", "RUS", "party_russia"),
+                     ("us_official", "USA", "ukraine_ally"), ("news", None, None)]
+UN_STATES = {
+    "train": [("FRA", "ukraine_ally"), ("BLR", "russia_ally"), ("BRA", "non_aligned")],
+    "validation": [("IND", "non_aligned")],
+    "test": [("POL", "ukraine_ally"), ("KEN", "non_aligned"), ("BRA", "non_aligned"), ("RUS", "party_russia")],
+    "unlabeled": [("CHL", "non_aligned")],
+}
+
+
+def toy_voice_records(seed: int = 0, n_articles: dict[str, int] | None = None) -> list[dict]:
+    """toy_records with publisher_type, country and country_alignment per article: articles
+    alternate between a government voice and a UN address of the split's next state."""
+    records = toy_records(seed, n_articles)
+    voice: dict[str, tuple] = {}
+    seen: dict[str, int] = {}
+    for r in records:
+        aid = r["article_id"]
+        if aid not in voice:
+            k = seen.get(r["split"], 0)
+            seen[r["split"]] = k + 1
+            if k % 2:
+                country, alignment = UN_STATES[r["split"]][(k // 2) % len(UN_STATES[r["split"]])]
+                voice[aid] = (UN, country, alignment)
+            else:
+                voice[aid] = GOVERNMENT_VOICES[(k // 2) % len(GOVERNMENT_VOICES)]
+        r["publisher_type"], r["country"], r["country_alignment"] = voice[aid]
+    return records

@@ -26,6 +26,8 @@ MODEL_CODE_VERSION = 1
 
 
 def _rows(X, idx: np.ndarray):
+    if isinstance(X, dict):
+        return {k: _rows(v, idx) for k, v in X.items()}
     if isinstance(X, list):
         return [X[i] for i in idx]
     return X[idx]
@@ -84,9 +86,13 @@ class TrainedBaseline:
                                       sort_keys=True).encode()).hexdigest()[:10]
         return f"{pkg_version('warvoices')}+{self.name}.{h}"
 
-    def predict(self, texts: list[str]) -> Predicted:
+    def predict(self, texts: list[str], meta: dict[str, list] | None = None) -> Predicted:
+        """meta: the units' metadata columns (gold.META_COLUMNS), needed by the publisher models."""
+        if getattr(self.model, "needs_meta", False) and meta is None:
+            raise WarVoicesError(f"model {self.name} predicts from the units' publisher and country, not from "
+                                 f"text alone: predict a split of the built dataset (`warvoices baselines run`)")
         start = time.perf_counter()
-        X = self.model.features(list(texts))
+        X = self.model.features(list(texts), meta)
         feature_seconds = time.perf_counter() - start
         labels, spans, conf, secs = {}, {}, [], {}
         for fname, ff in self.fields.items():
@@ -121,9 +127,12 @@ def train_baseline(name: str, train: Split, validation: Split, fields: list[str]
 
     start = time.perf_counter()
     model.prepare(list(train.texts), seed)
-    X_train = model.features(list(train.texts))
+    X_train = model.features(list(train.texts), train.meta)
     trained.feature_seconds = time.perf_counter() - start
-    X_val = model.features(list(validation.texts)) if len(validation) else None
+    X_val = model.features(list(validation.texts), validation.meta) if len(validation) else None
+    if hasattr(model, "fit_task"):
+        # models that train one network per task (fine-tuning) instead of one classifier per field
+        return _train_per_task(trained, model, train, validation, chosen, seed)
 
     for fname in chosen:
         f = schema.field(fname)
@@ -171,4 +180,30 @@ def train_baseline(name: str, train: Split, validation: Split, fields: list[str]
             {f.label_names[i]: int(c) for i, c in enumerate(counts) if c}, fit_secs, select_secs, fitted)
     if not any(ff.kind == "choice" for ff in trained.fields.values()) and trained.skipped:
         raise WarVoicesError(next(iter(trained.skipped.values())))
+    return trained
+
+
+def _train_per_task(trained: TrainedBaseline, model: Model, train: Split, validation: Split, chosen: list[str],
+                    seed: int) -> TrainedBaseline:
+    """One fit per schema task over its chosen choice fields; the model selects on validation itself."""
+    schema = train.schema
+    for task in schema.tasks:
+        tfields = [f for f in task.fields if f in chosen]
+        if not tfields:
+            continue
+        for fname in tfields:
+            if not train.labelled(fname).any():
+                raise WarVoicesError(f"split 'train' of {train.data_dir} has no {fname} labels: nothing to learn from")
+        start = time.perf_counter()
+        fitted, summary = model.fit_task(task.name, [schema.field(f) for f in tfields], train, validation, seed)
+        secs = time.perf_counter() - start
+        for k, fname in enumerate(tfields):
+            f = schema.field(fname)
+            rows = np.flatnonzero(train.labelled(fname))
+            counts = np.bincount(train.labels[fname][rows], minlength=len(f.label_names))
+            # the task's one training run is counted once, on its first field
+            trained.fields[fname] = FieldFit(
+                fname, "choice", summary["settings"], summary["selection"], summary.get("note"), int(len(rows)),
+                {f.label_names[i]: int(c) for i, c in enumerate(counts) if c}, secs if k == 0 else 0.0, 0.0,
+                fitted[fname])
     return trained

@@ -202,15 +202,16 @@ def render_card(report: BuildReport, schema_version: int, files_by_split: dict[s
     return f"---\n{front}---\n{body}"
 
 
-def write_dataset_dir(rows: dict[str, list[dict]], report: BuildReport, out: Path) -> None:
+def write_dataset_dir(rows: dict[str, list[dict]], report: BuildReport, out: Path, features=None) -> None:
     """Write Parquet per non-empty split and the card into a temporary folder, then swap it in,
-    so an interrupted build never leaves a half-written dataset."""
+    so an interrupted build never leaves a half-written dataset. `features` defaults to the
+    schema's (test data may add columns)."""
     from datasets import Dataset
     from datasets.utils.logging import disable_progress_bar
 
     disable_progress_bar()
     schema = load_schema()
-    features = dataset_features(schema)
+    features = features or dataset_features(schema)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -221,7 +222,8 @@ def write_dataset_dir(rows: dict[str, list[dict]], report: BuildReport, out: Pat
             if split_rows:
                 for r in split_rows:  # rows made by other writers (toy corpora) may lack voice columns
                     for col in VOICE_COLUMNS:
-                        r.setdefault(col, None)
+                        if col in features:
+                            r.setdefault(col, None)
                 part = tmp / "data" / f"{split}.parquet"
                 Dataset.from_list(split_rows, features=features).to_parquet(str(part))
                 # datasets caches a local folder by file names, not contents: a content-hashed

@@ -115,7 +115,28 @@ def render_agreement(reports_dir=None) -> str:
                     + ["pass" if rep["verdict"]["passed"] else "fail"])
     header = ["batch", "sentences", "annotators"] + [
         f"{f.name} α" if f.kind == "choice" else f"{f.name} token F1" for f in schema.fields] + ["verdict"]
-    return ("_Krippendorff's alpha (nominal) per field and span token-overlap F1 between annotators, "
-            "rendered from annotation/reports/agreement/*.json by `warvoices generate`; – : not in the report "
-            "(a field the batch's guideline version did not have, or no span F1)._\n\n"
-            + _md_table(header, rows) + "\n")
+    out = ("_Krippendorff's alpha (nominal) per field and span token-overlap F1 between annotators, "
+           "rendered from annotation/reports/agreement/*.json by `warvoices generate`; – : not in the report "
+           "(a field the batch's guideline version did not have, or no span F1)._\n\n"
+           + _md_table(header, rows) + "\n")
+    # per publisher type: alpha within the slice (observed agreement and items in parentheses)
+    choice = [f.name for f in schema.fields if f.kind == "choice"]
+    srows = []
+    for path in reports:
+        rep = json.loads(path.read_text(encoding="utf-8"))
+        for key, g in ((rep.get("slices") or {}).get("publisher_type") or {}).items():
+            cells = []
+            for n in choice:
+                v = g["fields"].get(n)
+                if v is None:
+                    cells.append("–")
+                else:
+                    a = "undefined" if v["alpha"] is None else f"{v['alpha']:.3f}"
+                    oa = "–" if v["observed_agreement"] is None else f"{v['observed_agreement']:.2f}"
+                    cells.append(f"{a} ({oa}, {v['items']})")
+            srows.append([f"`{rep['batch']}`", f"`{key}`", g["sentences"]] + cells)
+    if srows:
+        out += ("\n_By publisher type: alpha within each publisher type's sentences (observed agreement, items "
+                "compared); a slice where one label dominates can have low alpha at high observed agreement._\n\n"
+                + _md_table(["batch", "publisher type", "sentences"] + [f"{n} α" for n in choice], srows) + "\n")
+    return out

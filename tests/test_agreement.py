@@ -439,3 +439,27 @@ def test_answers_under_older_guidelines_are_history_not_compared():
     assert list(batch.answers["h-s0000"]) == ["ann-b"] and batch.guideline_version("h-s0000") == 2
     report = compute_agreement(batch)
     assert "about_war" in report.alphas and report.alphas["stance"].items == 0
+
+
+def test_slices_compute_alpha_within_each_group_only():
+    # group x: two sentences the annotators disagree on one of; group y: perfect agreement on two
+    # sentences with two labels. Each slice's alpha is that of its own sentences, by the hand formula.
+    recs = [record("x-s0000", "a", stance="neutral"), record("x-s0000", "b", stance="pro_russia"),
+            record("x-s0001", "a", stance="pro_ukraine"), record("x-s0001", "b", stance="pro_ukraine"),
+            record("y-s0000", "a", stance="neutral"), record("y-s0000", "b", stance="neutral"),
+            record("y-s0001", "a", stance="pro_russia"), record("y-s0001", "b", stance="pro_russia")]
+    batch = collect_answers(recs)
+    slices = agreement.slice_agreement(batch, {"x-s0000": "x", "x-s0001": "x", "y-s0000": "y", "y-s0001": "y"})
+    assert list(slices) == ["x", "y"] and slices["x"]["sentences"] == 2
+    x = slices["x"]["fields"]["stance"]
+    units = [["neutral", "pro_russia"], ["pro_ukraine", "pro_ukraine"]]
+    assert x["alpha"] == pytest.approx(float(alpha_by_hand(units)), abs=1e-12)
+    assert x["observed_agreement"] == pytest.approx(0.5) and x["items"] == 2
+    assert slices["y"]["fields"]["stance"]["alpha"] == pytest.approx(1.0)
+    # the overall alpha differs from both slices: the slices are not a copy of the batch
+    overall = field_alpha(batch, SCHEMA.field("stance")).alpha
+    assert overall not in (pytest.approx(x["alpha"]), pytest.approx(1.0))
+    # unknown slice: left out; the rendered report has a row per slice
+    assert list(agreement.slice_agreement(batch, {"y-s0000": "y"})) == ["y"]
+    md = agreement.render_markdown(compute_agreement(batch), None, None, {"publisher_type": slices})
+    assert "## Choice fields by publisher_type" in md and "| x | 2 |" in md and "| y | 2 |" in md

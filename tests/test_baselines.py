@@ -139,7 +139,7 @@ def test_reruns_are_identical(toy, results, tmp_path):
     for path in results.glob("*/*.json"):
         a, b = _load(path), _load(again / path.parent.name / path.name)
         for r in (a, b):
-            r.pop("times"), r.pop("predictions_file"), r.pop("score_command")
+            r.pop("times"), r.pop("predictions_file"), r.pop("score_command"), r["headline_slice"].pop("command")
             r["score"].pop("predictions")
             for f in r["fields"].values():
                 f.pop("train_seconds"), f.pop("select_seconds")
@@ -178,8 +178,10 @@ def test_missing_extra_skips_by_default_and_fails_when_asked(monkeypatch):
 
     monkeypatch.setattr(run, "unavailable", lambda m: "needs torch" if m == "minilm_lr" else None)
     said = []
-    assert run.resolve_models(None, said.append) == ["majority", "rules", "tfidf_lr"]
-    assert "skipping minilm_lr: needs torch" in said
+    monkeypatch.setattr(run, "unavailable", lambda m: "needs torch" if m.startswith("minilm") else None)
+    assert run.resolve_models(None, said.append) == ["majority", "publisher_only", "publisher_side", "rules",
+                                                     "tfidf_lr"]
+    assert "skipping minilm_lr: needs torch" in said and "skipping minilm_ft: needs torch" in said
     with pytest.raises(WarVoicesError, match="model minilm_lr cannot run here: needs torch"):
         run.resolve_models(["minilm_lr"], said.append)
 
@@ -225,8 +227,8 @@ def test_report_renders_between_markers_and_draws_figures(results, tmp_path):
     assert text.endswith("<!-- END GENERATED: leaderboard -->\n\nafter\n") and "\nold\n" not in text
     r = _load(result_path(results, "stance", "tfidf_lr"))
     s = r["score"]["fields"]["stance"]
-    row = next(line for line in text.splitlines() if line.startswith("| tfidf_lr |") and "stance" not in line
-               and line.count("|") == 5)
+    stance = text[text.index("**Task `stance`**"):text.index("**Task `attribution`**")]
+    row = next(line for line in stance.splitlines() if line.startswith("| tfidf_lr"))
     assert f"{s['macro_f1']:.3f} ({s['macro_f1_ci'][0]:.3f}–{s['macro_f1_ci'][1]:.3f})" in row
     assert f"{r['times']['train_seconds']:.2f}" in row
     for task in ("stance", "attribution", "event_type"):
@@ -385,3 +387,225 @@ def test_predict_for_one_batch_merges_two_models_and_obeys_the_schema(toy, tmp_p
         assert schema.dependency_problems(line["labels"], {"source_spans": line.get("source_spans", [])}) == []
     preds, provenance = load_predictions(out, dict(zip(unl.ids, unl.texts)))
     assert set(preds) == set(mine) and provenance["fields_from"]["source_spans"] == "rules"
+
+
+# --- shortcut baselines, annotator ceiling, significance, headline (toy data with voices) ---------
+
+VOICE_MODELS = ["majority", "publisher_only", "publisher_side", "tfidf_lr"]
+
+
+def _voice_records_with_annotators() -> list[dict]:
+    """Toy records with voices; every test unit has two invented annotators: `ann-x` gives the
+    gold labels, `ann-y` too except for stance on every third unit; two test units have ann-x alone."""
+    from warvoices.baselines.toy_corpus import toy_voice_records
+
+    schema = load_schema()
+    recs = toy_voice_records()
+    k = 0
+    for r in recs:
+        if r["split"] != "test":
+            continue
+        gold = {f.name: r[f.name] for f in schema.choice_fields}
+        x = {"annotator": "ann-x", **gold, "source_spans": r["source_spans"]}
+        y = {"annotator": "ann-y", **gold, "source_spans": r["source_spans"]}
+        if k % 3 == 0:
+            y["stance"] = next(n for n in schema.field("stance").label_names if n != gold["stance"])
+        r["annotations"] = [x] if k < 2 else [x, y]
+        k += 1
+    return recs
+
+
+@pytest.fixture(scope="module")
+def voice_toy(tmp_path_factory) -> Path:
+    return write_records_dataset(_voice_records_with_annotators(), tmp_path_factory.mktemp("vtoy") / "dataset")
+
+
+@pytest.fixture(scope="module")
+def voice_results(voice_toy, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("vresults") / "results"
+    run_baselines(voice_toy, out, models=VOICE_MODELS, n_resamples=RESAMPLES, progress=False, log=lambda m: None)
+    return out
+
+
+def _preds(results: Path, model: str) -> dict[str, dict]:
+    return {p["id"]: p for p in map(json.loads, predictions_path(results, "test", model).read_text().splitlines())}
+
+
+def test_publisher_only_predicts_the_majority_of_the_voice_with_back_off(voice_toy, voice_results):
+    from warvoices.baselines.slices import UN_PUBLISHER_TYPE
+
+    schema = load_schema()
+    train, test = load_split(voice_toy, "train"), load_split(voice_toy, "test")
+    preds = _preds(voice_results, "publisher_only")
+
+    def top(counter):
+        return min(counter, key=lambda k: (-counter[k], k))
+    for f in schema.choice_fields:
+        by_country, by_type, overall = {}, {}, Counter()
+        for i in range(len(train)):
+            y = int(train.labels[f.name][i])
+            p, c = train.meta["publisher_type"][i], train.meta["country"][i]
+            overall[y] += 1
+            by_type.setdefault(p, Counter())[y] += 1
+            if p == UN_PUBLISHER_TYPE:
+                by_country.setdefault(c, Counter())[y] += 1
+        backed_off = set()
+        for i, sid in enumerate(test.ids):
+            p, c = test.meta["publisher_type"][i], test.meta["country"][i]
+            if p == UN_PUBLISHER_TYPE and c in by_country:
+                want = top(by_country[c])
+            elif p in by_type:
+                want = top(by_type[p])
+                backed_off.add(c)
+            else:
+                want = top(overall)
+            assert preds[sid][f.name] == f.label_names[want], (f.name, sid)
+        # test states POL, KEN and RUS (a UN address) are not among train's UN states: they back off
+        assert {"POL", "KEN", "RUS"} <= backed_off
+    # one prediction per choice field of the schema (no span field: publisher_only reads no text)
+    assert set(preds[test.ids[0]]) == {"id"} | {f.name for f in load_schema().choice_fields}
+
+
+def test_publisher_side_takes_the_side_from_the_voice_and_keeps_the_text_decision(voice_toy):
+    from warvoices.baselines.publisher import side_of
+    from warvoices.baselines.train import train_baseline
+
+    train, val, test = (load_split(voice_toy, s) for s in ("train", "validation", "test"))
+    trained = train_baseline("publisher_side", train, val, ["stance"], seed=0)
+    assert list(trained.fields) == ["stance"]  # stance is the only field with sides
+    pred = trained.predict(test.texts, test.meta).labels["stance"]
+    fitted = trained.fields["stance"].fitted
+    X = trained.model.features(test.texts, test.meta)
+    text_ids, _ = trained.model.__class__.__mro__[1].predict(trained.model, fitted["clf"], X["X"], test.texts)
+    names = load_schema().field("stance").label_names
+    kept = replaced = 0
+    for i in range(len(test)):
+        text_label = names[int(text_ids[i])]
+        side = side_of(test.meta["publisher_type"][i], test.meta["country_alignment"][i])
+        if text_label == "neutral":
+            assert pred[i] == "neutral"
+        elif side is None:  # KEN is non-aligned: the text model's own side is kept
+            assert pred[i] == text_label
+            kept += 1
+        else:
+            assert pred[i] == side
+            replaced += 1
+    assert kept and replaced
+    with pytest.raises(WarVoicesError, match="predicts from the units' publisher and country"):
+        trained.predict(test.texts)
+
+
+def test_side_table():
+    from warvoices.baselines.publisher import side_of
+
+    assert side_of("ukraine_official", None) == "pro_ukraine"
+    assert side_of("us_official", None) == "pro_ukraine"
+    assert side_of("russia_official", None) == "pro_russia"
+    assert side_of("un_general_debate", "russia_ally") == "pro_russia"
+    assert side_of("un_general_debate", "party_ukraine") == "pro_ukraine"
+    assert side_of("un_general_debate", "non_aligned") is None
+    assert side_of("news", None) is None
+
+
+def test_annotator_rows_score_independent_annotations_only(voice_results):
+    x = _load(result_path(voice_results, "stance", "ann-x"))
+    y = _load(result_path(voice_results, "stance", "ann-y"))
+    assert x["kind"] == "annotator" and x["times"] is None and "language-model annotator" in x["description"]
+    # 32 test units, 2 of them with one annotator only: 30 scored
+    assert x["score"]["coverage"] == {"scored": 30, "labelled_in_split": 32,
+                                      "note": "only the sentences the file predicts are scored"}
+    assert x["score"]["fields"]["stance"]["macro_f1"] == 1.0
+    assert y["score"]["fields"]["stance"]["accuracy"] == pytest.approx(20 / 30)  # every third unit is off
+    again = score_predictions(y["predictions_file"], y["data"], "test", tasks=["stance"], only_predicted=True,
+                              n_resamples=RESAMPLES)
+    assert again == y["score"]
+    # ann-y differs from ann-x on the stance of every third doubly annotated unit; the final is ann-x's
+    assert y["disputes"] == {"disputed_fields": 10, "final_is_this_annotator": 0}
+    assert x["disputes"] == {"disputed_fields": 10, "final_is_this_annotator": 10}
+    att = _load(result_path(voice_results, "attribution", "ann-y"))
+    assert att["score"]["fields"]["source_spans"]["exact"]["f1"] == 1.0
+
+
+def test_significance_marks_against_the_best_model(voice_results):
+    from warvoices.baselines.score import compare_predictions
+    from warvoices.baselines.significance import read_significance
+
+    sig = read_significance(voice_results)
+    stance = sig["tasks"]["stance"]
+    values = {m: _load(result_path(voice_results, "stance", m))["score"]["tasks"]["stance"]["official"]["value"]
+              for m in VOICE_MODELS}
+    assert stance["best"] == max(values, key=values.get)
+    assert set(stance["others"]) == set(VOICE_MODELS) - {stance["best"]}  # annotators are not competitors
+    other = next(iter(stance["others"]))
+    data = _load(result_path(voice_results, "stance", other))["data"]
+    cmp = compare_predictions(predictions_path(voice_results, "test", stance["best"]),
+                              predictions_path(voice_results, "test", other), data, "test",
+                              tasks=["stance"], n_resamples=RESAMPLES)
+    assert stance["others"][other]["p_value"] == cmp["tasks"]["stance"]["p_value"]
+
+
+def test_leaderboard_has_shortcut_rows_decomposition_headline_and_ceiling(voice_results, tmp_path):
+    from warvoices.baselines.report import render_leaderboard
+
+    text = render_leaderboard(voice_results, link_base=tmp_path)
+    stance = text[text.index("**Task `stance`**"):text.index("**Task `attribution`**")]
+    header = stance.splitlines()[2]
+    assert "detection F1 (neutral vs not)" in header and "direction accuracy" in header
+    assert "headline slice (official)" in header
+    rows = [line for line in stance.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    names = [r.split(" | ")[0][2:] for r in rows]
+    assert [n.split()[0] for n in names] == ["majority", "publisher_only", "publisher_side", "tfidf_lr",
+                                              "ann-x", "ann-y"]
+    assert "ann-x (annotator)" in names[4] and "language models" in text
+    sig = json.loads((voice_results / "significance.json").read_text())
+    best = sig["tasks"]["stance"]["best"]
+    assert any(n == f"{best} **best**" for n in names)
+    for m, o in sig["tasks"]["stance"]["others"].items():
+        assert (f"{m} †" in names) == (not o["significant"])
+    r = _load(result_path(voice_results, "stance", "tfidf_lr"))
+    h = r["headline_slice"]
+    assert h["countries"] == ["KEN", "POL"] and h["n_sentences"] == 16
+    off = h["tasks"]["stance"]["official"]
+    row = next(x for x in rows if x.startswith("| tfidf_lr"))
+    assert f"{off['value']:.3f} ({off['ci'][0]:.3f}–{off['ci'][1]:.3f}), n=16" in row
+    d = r["score"]["fields"]["stance"]["decomposition"]
+    assert f"{d['detection_macro_f1']:.3f} (" in row
+
+
+def test_leaderboard_on_data_without_un_addresses_says_no_units_yet(results, tmp_path):
+    from warvoices.baselines.report import render_leaderboard
+
+    text = render_leaderboard(results, link_base=tmp_path)
+    assert "**No units yet**" in text
+    assert all("no units yet" in line for line in text.splitlines() if line.startswith("| tfidf_lr"))
+
+
+# --- fine-tuned MiniLM (optional extra; tiny: a few steps on a small toy split) ---------------
+
+@pytest.mark.embeddings
+def test_fine_tuning_is_reproducible_and_learns(tmp_path):
+    from warvoices.baselines.embeddings import missing_requirements
+
+    why = missing_requirements()
+    if why:
+        pytest.skip(f"optional extra not installed: {why}")
+    from warvoices.baselines.finetune import MiniLMFineTuned
+
+    recs = toy_records(0, {"train": 3, "validation": 1, "test": 1, "unlabeled": 0})
+    data = write_records_dataset(recs, tmp_path / "ds")
+    train, val, test = (load_split(data, s) for s in ("train", "validation", "test"))
+    field = load_schema().field("stance")
+    runs = []
+    for _ in range(2):
+        model = MiniLMFineTuned(settings={"max_steps": 6, "checkpoints": 2, "batch_size": 8, "max_length": 32})
+        fitted, summary = model.fit_task("stance", [field], train, val, seed=0)
+        ids, conf = model.predict(fitted["stance"], None, test.texts)
+        runs.append((ids.tobytes(), conf.tobytes(), summary))
+    assert runs[0] == runs[1]  # same data, seed and machine: the same predictions, bit for bit
+    summary = runs[0][2]
+    assert [e["settings"]["step"] for e in summary["selection"]] == [3, 6]
+    scores = [e["validation_macro_f1"] for e in summary["selection"]]
+    assert summary["settings"]["step"] == 3 * (1 + scores.index(max(scores)))
+    other = MiniLMFineTuned(settings={"max_steps": 6, "checkpoints": 2, "batch_size": 8, "max_length": 32})
+    f2, _ = other.fit_task("stance", [field], train, val, seed=1)
+    assert other.predict(f2["stance"], None, test.texts)[1].tobytes() != runs[0][1]  # the seed matters

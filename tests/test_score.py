@@ -339,3 +339,137 @@ def test_runnable_example(golden_data):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "stance macro-F1 = " in proc.stdout and "A - B = " in proc.stdout
+
+
+# --- stance decomposition and slices: golden files (tests/fixtures/predictions/README.md) -------
+
+@pytest.fixture(scope="module")
+def voices_data(tmp_path_factory) -> Path:
+    """gold_voices.jsonl: invented units with publisher_type, country and country_alignment."""
+    return write_records_dataset(_records(GOLDEN / "gold_voices.jsonl"), tmp_path_factory.mktemp("voices") / "ds")
+
+
+def _stance(body: dict) -> tuple:
+    s = body["fields"]["stance"]
+    d = s["decomposition"]
+    return s["macro_f1"], s["accuracy"], d["detection_macro_f1"], d["direction_accuracy"]
+
+
+def test_stance_decomposition_matches_the_hand_computed_numbers(golden_data, voices_data):
+    approx = pytest.approx
+    mixed = score_predictions(GOLDEN / "golden_mixed.jsonl", golden_data, "test", n_resamples=100)
+    d = mixed["fields"]["stance"]["decomposition"]
+    assert d["null_label"] == "neutral"
+    assert (d["detection_macro_f1"], d["direction_accuracy"]) == (approx(0.625), approx(1.0))
+    assert (d["n_gold_not_null"], d["n_direction"]) == (2, 1)
+    rep = score_predictions(GOLDEN / "golden_voices.jsonl", voices_data, "test", n_resamples=200)
+    assert _stance(rep) == (approx(19 / 42), approx(4 / 9), approx(50 / 77), approx(0.5))
+    d = rep["fields"]["stance"]["decomposition"]
+    assert (d["n_gold_not_null"], d["n_direction"]) == (5, 4)
+    lo, hi = d["detection_macro_f1_ci"]
+    assert 0 <= lo <= 50 / 77 <= hi <= 1
+    # event_type has no null label in the schema: no decomposition
+    assert "decomposition" not in mixed["fields"]["event_type"]
+
+
+def test_slices_by_publisher_type_match_the_hand_computed_numbers(voices_data):
+    approx = pytest.approx
+    rep = score_predictions(GOLDEN / "golden_voices.jsonl", voices_data, "test", n_resamples=200,
+                            by="publisher_type")
+    sl = rep["slices"]
+    assert sl["by"] == "publisher_type" and list(sl["slices"]) == ["ukraine_official", "un_general_debate"]
+    ua, un = sl["slices"]["ukraine_official"], sl["slices"]["un_general_debate"]
+    assert (ua["n_sentences"], ua["n_articles"], un["n_sentences"], un["n_articles"]) == (2, 1, 7, 4)
+    assert _stance(ua) == (approx(1 / 3), approx(0.5), approx(1 / 3), approx(1.0))
+    assert _stance(un) == (approx(7 / 18), approx(3 / 7), approx(17 / 24), approx(1 / 3))
+    assert any("only 1 article" in w for w in ua["warnings"]) and not un["warnings"]
+    # the overall numbers are unchanged by slicing
+    assert _stance(rep) == (approx(19 / 42), approx(4 / 9), approx(50 / 77), approx(0.5))
+
+
+def test_slices_by_country_leave_undefined_direction_undefined(voices_data):
+    rep = score_predictions(GOLDEN / "golden_voices.jsonl", voices_data, "test", n_resamples=50, by="country")
+    assert list(rep["slices"]["slices"]) == ["BRA", "FRA", "KEN", "RUS", "UKR"]
+    assert rep["slices"]["slices"]["KEN"]["fields"]["stance"]["macro_f1"] == pytest.approx(1 / 3)
+    bra = rep["slices"]["slices"]["BRA"]["fields"]["stance"]["decomposition"]
+    assert bra["n_direction"] == 0 and bra["direction_accuracy"] is None and bra["direction_accuracy_ci"] is None
+
+
+def test_headline_slice_holds_unseen_non_party_states(voices_data):
+    approx = pytest.approx
+    rep = score_predictions(GOLDEN / "golden_voices.jsonl", voices_data, "test", n_resamples=200, by="headline")
+    from warvoices.baselines.slices import HEADLINE_IN, HEADLINE_OUT
+    head, rest = rep["slices"]["slices"][HEADLINE_IN], rep["slices"]["slices"][HEADLINE_OUT]
+    assert (head["n_sentences"], head["n_articles"], rest["n_sentences"]) == (4, 2, 5)
+    assert _stance(head) == (approx(0.5), approx(0.5), approx(0.5), approx(1.0))
+    assert _stance(rest) == (approx(16 / 45), approx(0.4), approx(16 / 21), approx(1 / 3))
+    assert "not parties" in rep["slices"]["definition"]
+
+
+def test_a_slice_scores_like_a_dataset_of_only_its_units(voices_data, tmp_path):
+    """Slice intervals are their own bootstrap over the slice's articles, not a share of the whole."""
+    recs = [r for r in _records(GOLDEN / "gold_voices.jsonl") if r["publisher_type"] == "un_general_debate"]
+    alone = write_records_dataset(recs, tmp_path / "un")
+    preds = [p for p in _records(GOLDEN / "golden_voices.jsonl") if p["id"] not in ("v1-s0000", "v1-s0001")]
+    a = score_predictions(preds, alone, "test", n_resamples=300, seed=3)
+    b = score_predictions(GOLDEN / "golden_voices.jsonl", voices_data, "test", n_resamples=300, seed=3,
+                          by="publisher_type")["slices"]["slices"]["un_general_debate"]
+    assert a["fields"] == b["fields"] and a["tasks"] == b["tasks"]
+
+
+def test_headline_slice_without_voice_columns_says_no_units_yet(tmp_path, capsys):
+    """Data built before the voice columns existed: no UN addresses, no country column: an empty
+    slice, never a number."""
+    golden_data = write_records_dataset(_records(GOLDEN / "gold.jsonl"), tmp_path / "old",
+                                        drop_columns=("country", "country_alignment", "speaker_role", "speaker_label"))
+    from warvoices.baselines.slices import HEADLINE_IN
+    from warvoices.corpus.cli import main
+
+    rep = score_predictions(GOLDEN / "golden_mixed.jsonl", golden_data, "test", n_resamples=50, by="headline")
+    assert rep["slices"]["slices"][HEADLINE_IN] == {"n_sentences": 0, "n_articles": 0, "tasks": {}, "fields": {},
+                                                     "warnings": [], "empty": "no units yet"}
+    with pytest.raises(WarVoicesError, match="has no column 'country'.*rebuild"):
+        score_predictions(GOLDEN / "golden_mixed.jsonl", golden_data, "test", by="country")
+    assert main(["score", "--predictions", str(GOLDEN / "golden_mixed.jsonl"), "--data", str(golden_data),
+                 "--by", "headline", "--resamples", "50"]) == 0
+    assert f"{HEADLINE_IN}: no units yet" in capsys.readouterr().out
+
+
+def test_cli_by_publisher_type_prints_every_metric_per_slice(voices_data, capsys):
+    from warvoices.corpus.cli import main
+
+    assert main(["score", "--predictions", str(GOLDEN / "golden_voices.jsonl"), "--data", str(voices_data),
+                 "--by", "publisher_type", "--resamples", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "detection (neutral vs not): macro-F1 0.649" in out
+    block = out[out.index("slices by publisher_type"):]
+    assert "un_general_debate: 7 sentences, 4 articles" in block
+    assert re.search(r"stance direction acc\.\s+0\.333 \[", block)
+    assert re.search(r"stance macro-F1\s+0\.389 \[", block)
+
+
+def test_only_predicted_scores_the_predicted_subset(voices_data):
+    preds = [p for p in _records(GOLDEN / "golden_voices.jsonl") if p["id"].startswith("v3")]
+    with pytest.raises(InputError, match="missing ids"):
+        score_predictions(preds, voices_data, "test")
+    rep = score_predictions(preds, voices_data, "test", n_resamples=50, only_predicted=True)
+    assert rep["coverage"]["scored"] == 2 and rep["coverage"]["labelled_in_split"] == 9
+    assert rep["fields"]["stance"]["macro_f1"] == pytest.approx(1 / 3)
+
+
+def test_detection_and_direction_agree_with_scikit_learn():
+    from sklearn.metrics import accuracy_score, f1_score
+
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        gold, pred = rng.integers(0, 3, 25), rng.integers(0, 3, 25)
+        counts = M.per_article_confusions(np.zeros(25, dtype=int), 1, gold, pred, 3)
+        gb, pb = gold != 0, pred != 0
+        expected = f1_score(gb, pb, labels=sorted(set(gb) | set(pb)), average="macro", zero_division=0)
+        assert M.detection_macro_f1_fn(3, 0)(counts)[0] == pytest.approx(expected)
+        both = gb & pb
+        got = M.direction_accuracy_fn(3, 0)(counts)[0]
+        if both.any():
+            assert got == pytest.approx(accuracy_score(gold[both], pred[both]))
+        else:
+            assert np.isnan(got)
