@@ -48,6 +48,7 @@ from warvoices.annotation.agreement import (REPO_ROOT, Answer, Batch, SpanSet, a
                                             collect_answers, load_batch, output_name)
 from warvoices.annotation.schema import Field, Schema, load_schema
 from warvoices.corpus.errors import InputError
+from warvoices.corpus.records import span_set
 from warvoices.corpus.store import atomic_write_text, read_jsonl
 
 VOTES = ("none", "majority", "dawid_skene")
@@ -380,13 +381,10 @@ def apply_adjudications(pending: Aggregation | Mapping[str, Pending], decisions:
 def _checked_spans(raw, where: str) -> list[list[int]]:
     if not isinstance(raw, list):
         raise InputError(f"{where} must be a list of [start, end] pairs")
-    spans = set()
-    for s in raw:
-        if (not isinstance(s, (list, tuple)) or len(s) != 2 or not all(isinstance(x, int) for x in s)
-                or not 0 <= s[0] < s[1]):
-            raise InputError(f"{where}: {s!r} is not a [start, end] pair with 0 <= start < end")
-        spans.add((s[0], s[1]))
-    return [list(s) for s in sorted(spans)]
+    try:
+        return [list(s) for s in span_set(raw)]
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------------

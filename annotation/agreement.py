@@ -46,6 +46,7 @@ import yaml
 
 from warvoices.annotation.schema import Field, Schema, load_schema
 from warvoices.corpus.errors import InputError
+from warvoices.corpus.records import TOKEN, covered_tokens, span_set, word_tokens
 from warvoices.corpus.store import DEFAULT_STORE, PACKAGE_DIR, Store, atomic_write_bytes, atomic_write_text
 
 REPO_ROOT = PACKAGE_DIR.parent
@@ -140,19 +141,11 @@ def _when(rec: dict) -> datetime:
 
 
 def _spans(rec: dict, name: str) -> SpanSet:
-    raw = rec.get(name) or []
-    where = f"annotation {rec['annotation_id']}: {name}"
-    if not isinstance(raw, list):
-        raise InputError(f"{where} must be a list of [start, end] pairs, got {raw!r}")
-    out = set()
-    for span in raw:
-        if (not isinstance(span, (list, tuple)) or len(span) != 2
-                or not all(isinstance(x, int) and not isinstance(x, bool) for x in span)
-                or not 0 <= span[0] < span[1]):
-            raise InputError(f"{where}: {span!r} is not a [start, end] pair with 0 <= start < end "
-                             "(offsets are relative to the sentence)")
-        out.add((span[0], span[1]))
-    return tuple(sorted(out))
+    try:
+        return span_set(rec.get(name) or [])
+    except ValueError as exc:
+        raise InputError(f"annotation {rec['annotation_id']}: {name}: {exc} "
+                         "(offsets are relative to the sentence)") from None
 
 
 def collect_answers(records: Iterable[dict], schema: Schema | None = None, name: str = "all") -> Batch:
@@ -333,16 +326,7 @@ def field_alpha(batch: Batch, f: Field) -> AlphaResult:
 
 # Word tokens: punctuation is not a token, so spans that differ only by a trailing full stop or
 # quotation mark overlap completely.
-TOKEN_RE = re.compile(r"\w+")
-
-
-def word_tokens(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
-
-
-def covered_tokens(spans: SpanSet, tokens: list[tuple[int, int]]) -> set[int]:
-    """Indices of the tokens that overlap any span by at least one character."""
-    return {i for i, (ts, te) in enumerate(tokens) if any(ts < e and s < te for s, e in spans)}
+TOKEN_RE = TOKEN  # word tokens, covered tokens and token F1: the record contract (corpus/records.py)
 
 
 @dataclass

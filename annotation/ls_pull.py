@@ -178,8 +178,7 @@ class _Checker:
                 f = self.spans[name]
                 got = value.get("labels")
                 start, end, marked = value.get("start"), value.get("end"), value.get("text")
-                if rtype != "labels" or not isinstance(got, list) or not all(isinstance(x, int) and not isinstance(x, bool)
-                                                                            for x in (start, end)):
+                if rtype != "labels" or not isinstance(got, list) or not all(is_int(x) for x in (start, end)):
                     self.add("LS000", rptr, f"{name} span needs integer start/end and a labels list")
                     ok = False
                     continue

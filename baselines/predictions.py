@@ -25,6 +25,7 @@ from typing import Iterable
 
 from warvoices.annotation.schema import Schema, load_schema
 from warvoices.corpus.errors import InputError, JsonLinesError, PredictionsError
+from warvoices.corpus.records import span_problem
 from warvoices.corpus.store import atomic_write_text
 
 # keys a prediction line may carry besides `id` and the schema's fields; not scored
@@ -60,13 +61,11 @@ def _span_list(value, where: str, sid: str, fname: str) -> list[tuple[int, int]]
         else:
             raise PredictionsError(f"{where}: {fname} of id {sid!r} has {json.dumps(item)[:60]}; "
                              f"each span must be [start, end] (character offsets in the sentence)")
-        s, e = pair
-        if not (isinstance(s, int) and isinstance(e, int)) or isinstance(s, bool) or isinstance(e, bool):
-            raise PredictionsError(f"{where}: {fname} of id {sid!r}: span offsets must be integers, got {list(pair)}")
-        if not 0 <= s < e:
-            raise PredictionsError(f"{where}: {fname} of id {sid!r}: span {list(pair)} is empty or negative; "
-                             f"need 0 <= start < end")
-        out.append((s, e))
+        problem = span_problem(list(pair))
+        if problem:
+            raise PredictionsError(f"{where}: {fname} of id {sid!r}: {problem}; span offsets are whole numbers "
+                                   f"with 0 <= start < end")
+        out.append(tuple(pair))
     return sorted(set(out))
 
 

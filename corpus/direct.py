@@ -27,6 +27,7 @@ from pathlib import Path
 from warvoices.annotation.schema import load_schema
 
 from .errors import InputError
+from .records import span_problem
 from .store import Store, read_jsonl
 from .texts import TextLoader
 from .textview import sentence_views
@@ -97,8 +98,10 @@ def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotat
     else:
         spans = [list(s) for s in rec.get("source_spans", [])]
     for span in spans:
-        if not (isinstance(span, list) and len(span) == 2 and 0 <= span[0] < span[1] <= sentence_len[sid]):
-            raise InputError(f"{where}: source span {span} is not inside sentence {sid} (length {sentence_len[sid]})")
+        problem = span_problem(span, sentence_len[sid])
+        if problem:
+            raise InputError(f"{where}: source span {span} is not inside sentence {sid} (length {sentence_len[sid]}): "
+                             f"{problem}")
     span_field = schema.span_fields[0].name if schema.span_fields else "source_spans"
     problems = schema.dependency_problems(labels, {span_field: spans})
     if problems:

@@ -1,4 +1,8 @@
-"""The shape of the store's records, checked before anything reads their content.
+"""The record contract: the shape of the store's label records, the span, and token-overlap F1.
+
+Every reader and writer of labels uses these definitions (validate, direct, agreement, aggregate,
+Label Studio pull/results/push, predictions, metrics), so a span one accepts the others accept
+too, and the annotators' token F1 (the ceiling) and the models' are the same function.
 
 A record of the wrong shape (an article without `article_id`, a sentence whose `start` is a
 string, labels that are not a mapping) is one V040 finding naming file:line; the content checks
@@ -6,6 +10,8 @@ string, labels that are not a mapping) is one V040 finding naming file:line; the
 should report.
 """
 from __future__ import annotations
+
+import re
 
 from .store import ANNOTATIONS, ARTICLES, FINAL, SENTENCES
 
@@ -117,7 +123,7 @@ def span_problem(span, length: int | None = None) -> str | None:
         return f"{_show(span)} is not a [start, end] pair of whole numbers"
     start, end = span
     if not 0 <= start < end:
-        return f"span {list(span)} is empty or negative (start must be below end)"
+        return f"{list(span)} is not a [start, end] pair with 0 <= start < end (it is empty or negative)"
     if length is not None and end > length:
         return f"span {list(span)} is not inside the sentence ({length} characters)"
     return None
@@ -134,3 +140,37 @@ def spans_problem(spans, length: int | None = None) -> str | None:
         if problem:
             return problem
     return None
+
+
+def span_set(spans) -> tuple[tuple[int, int], ...]:
+    """Checked spans as a sorted tuple of unique (start, end) pairs; ValueError if one is not a span."""
+    problem = spans_problem(spans)
+    if problem:
+        raise ValueError(problem)
+    return tuple(sorted({(s, e) for s, e in spans or ()}))
+
+
+# -- token-overlap F1 ------------------------------------------------------------------------------
+# A word token is a run of \w characters; a token is "inside" a span list when any of its
+# characters is covered. Token F1 compares the sets of inside tokens (micro over sentences).
+TOKEN = re.compile(r"\w+")
+
+
+def word_tokens(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in TOKEN.finditer(text)]
+
+
+def covered_tokens(spans, tokens: list[tuple[int, int]]) -> set[int]:
+    """Indices of the tokens that overlap any span by at least one character."""
+    return {i for i, (ts, te) in enumerate(tokens) if any(ts < e and s < te for s, e in spans)}
+
+
+def token_overlap_counts(tokens: list[tuple[int, int]], a, b) -> tuple[int, int, int]:
+    """(tokens inside both, inside a, inside b): the additive counts of token-overlap F1."""
+    ta, tb = covered_tokens(a, tokens), covered_tokens(b, tokens)
+    return len(ta & tb), len(ta), len(tb)
+
+
+def f1_from_counts(tp: float, n_a: float, n_b: float) -> float | None:
+    """2 tp / (|a| + |b|); None (undefined, never 0) when both are empty."""
+    return None if n_a + n_b == 0 else 2 * tp / (n_a + n_b)

@@ -44,7 +44,7 @@ from warvoices.annotation.schema import load_schema
 
 from .countries import load_countries
 from .errors import ChecksumMismatch, Issue, TextUnavailable
-from .records import shape_problem
+from .records import shape_problem, span_problem
 from .store import ANNOTATIONS, ARTICLES, FINAL, SENTENCE_STATUSES, SENTENCES, SUPERSEDED, Store, read_jsonl, short_hash
 from .texts import TextLoader
 
@@ -63,11 +63,12 @@ def _labels_issues(schema, rec: dict, pointer: str, text_len: int | None) -> lis
     for name in labels:
         if name not in schema.field_names:
             issues.append(Issue("V003", ERROR, pointer, f"unknown field {name!r}; fields: {schema.field_names}"))
-    for span in rec.get("source_spans") or []:
-        if not (isinstance(span, list) and len(span) == 2 and 0 <= span[0] < span[1]
-                and (text_len is None or span[1] <= text_len)):
+    spans = rec.get("source_spans") or []
+    for span in spans if isinstance(spans, list) else [spans]:
+        problem = span_problem(span, text_len)
+        if problem:
             issues.append(Issue("V004", ERROR, pointer,
-                                f"source span {span} is not inside the sentence (length {text_len})"))
+                                f"source span {span} is not inside the sentence (length {text_len}): {problem}"))
     span_fields = {f.name: rec.get(f.name) or [] for f in schema.span_fields if f.name in rec}
     for problem in schema.consistency_problems(labels, span_fields):
         issues.append(Issue("V014" if problem.kind == "null" else "V030", WARNING, pointer, problem.message))

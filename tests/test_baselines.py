@@ -256,10 +256,11 @@ def test_report_cli_and_empty_results(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     Path("README.md").write_text(DOC)
     Path("datasheet.md").write_text(DOC)
-    assert main(["report", "--check"]) == 1
-    assert main(["report"]) == 0
+    # the workspace (here the empty folder) holds the results and the documents
+    assert main(["--workspace", str(tmp_path), "report", "--check"]) == 1
+    assert main(["--workspace", str(tmp_path), "report"]) == 0
     assert "No baseline results yet" in Path("README.md").read_text()
-    assert main(["report", "--check"]) == 0
+    assert main(["--workspace", str(tmp_path), "report", "--check"]) == 0
 
 
 # --- pre-annotation --------------------------------------------------------------------------
