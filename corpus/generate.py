@@ -36,6 +36,8 @@ def artifacts() -> list[Artifact]:
         Artifact(REPO / "datasheet.md", "label-distribution", _lazy("warvoices.corpus.stats", "render_label_distribution")),
         Artifact(REPO / "datasheet.md", "country-splits", _lazy("warvoices.corpus.countries", "render_country_splits")),
         Artifact(REPO / "datasheet.md", "agreement", _lazy("warvoices.corpus.stats", "render_agreement")),
+        Artifact(REPO / "datasheet.md", "agreement-by-publisher",
+                 _lazy("warvoices.corpus.stats", "render_agreement_by_publisher")),
         Artifact(REPO / "README.md", "corpus-stats", _lazy("warvoices.corpus.stats", "render_corpus_stats")),
         # the leaderboard reads committed result files; `warvoices report` also draws its figures
         Artifact(REPO / "README.md", "leaderboard", _lazy("warvoices.baselines.report", "render_leaderboard")),

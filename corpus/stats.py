@@ -119,10 +119,22 @@ def render_agreement(reports_dir=None) -> str:
            "rendered from annotation/reports/agreement/*.json by `warvoices generate`; – : not in the report "
            "(a field the batch's guideline version did not have, or no span F1)._\n\n"
            + _md_table(header, rows) + "\n")
-    # per publisher type: alpha within the slice (observed agreement and items in parentheses)
+    return out
+
+
+def render_agreement_by_publisher(reports_dir=None) -> str:
+    """Alpha of every choice field within each publisher type, for every batch report that has
+    publisher-type slices (`warvoices annotate agreement` writes them)."""
+    import json
+    from pathlib import Path
+
+    from .store import PACKAGE_DIR
+
+    folder = Path(reports_dir) if reports_dir else PACKAGE_DIR.parent / "annotation" / "reports" / "agreement"
+    schema = load_schema()
     choice = [f.name for f in schema.fields if f.kind == "choice"]
-    srows = []
-    for path in reports:
+    rows = []
+    for path in sorted(folder.glob("*.json")):
         rep = json.loads(path.read_text(encoding="utf-8"))
         for key, g in ((rep.get("slices") or {}).get("publisher_type") or {}).items():
             cells = []
@@ -130,13 +142,14 @@ def render_agreement(reports_dir=None) -> str:
                 v = g["fields"].get(n)
                 if v is None:
                     cells.append("–")
-                else:
-                    a = "undefined" if v["alpha"] is None else f"{v['alpha']:.3f}"
-                    oa = "–" if v["observed_agreement"] is None else f"{v['observed_agreement']:.2f}"
-                    cells.append(f"{a} ({oa}, {v['items']})")
-            srows.append([f"`{rep['batch']}`", f"`{key}`", g["sentences"]] + cells)
-    if srows:
-        out += ("\n_By publisher type: alpha within each publisher type's sentences (observed agreement, items "
-                "compared); a slice where one label dominates can have low alpha at high observed agreement._\n\n"
-                + _md_table(["batch", "publisher type", "sentences"] + [f"{n} α" for n in choice], srows) + "\n")
-    return out
+                    continue
+                a = "undefined" if v["alpha"] is None else f"{v['alpha']:.3f}"
+                oa = "–" if v["observed_agreement"] is None else f"{v['observed_agreement']:.2f}"
+                cells.append(f"{a} ({oa}, {v['items']})")
+            rows.append([f"`{rep['batch']}`", f"`{key}`", g["sentences"]] + cells)
+    if not rows:
+        return "No agreement report with publisher-type slices yet (`warvoices annotate agreement` writes them).\n"
+    return ("_Alpha within each publisher type's sentences (observed agreement, items compared in parentheses), "
+            "rendered from annotation/reports/agreement/*.json by `warvoices generate`; a slice where one label "
+            "dominates can have a low alpha at a high observed agreement._\n\n"
+            + _md_table(["batch", "publisher type", "sentences"] + [f"{n} α" for n in choice], rows) + "\n")

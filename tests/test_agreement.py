@@ -463,3 +463,18 @@ def test_slices_compute_alpha_within_each_group_only():
     assert list(agreement.slice_agreement(batch, {"y-s0000": "y"})) == ["y"]
     md = agreement.render_markdown(compute_agreement(batch), None, None, {"publisher_type": slices})
     assert "## Choice fields by publisher_type" in md and "| x | 2 |" in md and "| y | 2 |" in md
+
+
+def test_datasheet_table_by_publisher_type_renders_every_slice(tmp_path):
+    from warvoices.corpus.stats import render_agreement_by_publisher
+
+    assert "No agreement report with publisher-type slices" in render_agreement_by_publisher(tmp_path)
+    rep = {"batch": "b-1", "slices": {"publisher_type": {
+        "us_official": {"sentences": 3, "fields": {"stance": {"alpha": 0.5, "observed_agreement": 2 / 3,
+                                                              "items": 3, "reason": None}}},
+        "un_general_debate": {"sentences": 2, "fields": {"stance": {"alpha": None, "observed_agreement": 1.0,
+                                                                    "items": 2, "reason": "one label"}}}}}}
+    (tmp_path / "b-1.json").write_text(json.dumps(rep), encoding="utf-8")
+    md = render_agreement_by_publisher(tmp_path)
+    assert "| `b-1` | `us_official` | 3 |" in md and "0.500 (0.67, 3)" in md
+    assert "| `b-1` | `un_general_debate` | 2 |" in md and "undefined (1.00, 2)" in md
