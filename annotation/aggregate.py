@@ -44,8 +44,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from warvoices.annotation.agreement import (REPO_ROOT, Answer, Batch, SpanSet, add_selection_arguments,
-                                            collect_answers, load_batch, output_name)
+from warvoices.annotation.agreement import REPO_ROOT, add_selection_arguments, load_batch, output_name  # CLI wiring
+from warvoices.annotation.answers import Answer, Batch, SpanSet, collect_answers
 from warvoices.annotation.schema import Field, Schema, load_schema
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.records import span_set
