@@ -136,7 +136,7 @@ def _header_problem(art, text: str) -> str | None:
         if art.render().splitlines()[0] != first:
             return "the header is not the one the generator writes"
         return None
-    begin = re.findall(rf"^<!-- BEGIN GENERATED: {re.escape(art.block)}\b[^>]*-->$", text, re.M)
+    begin = re.findall(rf"^<!-- BEGIN GENERATED: {re.escape(art.block)}(?: [^>]*)?-->$", text, re.M)
     end = re.findall(rf"^<!-- END GENERATED: {re.escape(art.block)} -->$", text, re.M)
     if len(begin) != 1 or len(end) != 1:
         return f"block {art.block!r} needs exactly one BEGIN/END GENERATED marker pair"
@@ -233,3 +233,14 @@ def test_a_misspelt_kind_in_the_real_schema_is_refused(tmp_path):
     line = text[:text.index("kind: span")].count("\n") + 1
     with pytest.raises(SchemaError, match=rf"^S001 {re.escape(str(bad))}:{line}: fields\[\d\]\.kind: 'span'"):
         load_schema(bad)
+
+
+def test_a_block_name_is_not_matched_by_a_longer_one():
+    # `agreement` must not be read from the `agreement-by-publisher` block before it
+    from warvoices.corpus.generated import read_block
+
+    text = ("<!-- BEGIN GENERATED: agreement-by-publisher -->\nB\n<!-- END GENERATED: agreement-by-publisher -->\n"
+            "<!-- BEGIN GENERATED: agreement (by `warvoices generate`; do not edit by hand) -->\nA\n"
+            "<!-- END GENERATED: agreement -->\n")
+    assert read_block(text, "agreement") == "A\n"
+    assert read_block(text, "agreement-by-publisher") == "B\n"
