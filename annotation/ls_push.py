@@ -19,7 +19,7 @@ from typing import Callable
 
 from tqdm import tqdm
 
-from warvoices.corpus.errors import InputError, PreannotationError, WarVoicesError
+from warvoices.corpus.errors import PreannotationError, WarVoicesError
 from warvoices.corpus.records import spans_problem
 from warvoices.corpus.store import Store, read_jsonl
 from warvoices.corpus.texts import TextLoader

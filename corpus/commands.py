@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import WarVoicesError
-from .store import DEFAULT_STORE, Store
+from .store import Store
 from .texts import ARCHIVE_ENV, TextLoader, resolve_archive
 
 SEED_DEFAULTS = {
