@@ -113,6 +113,10 @@ def write_jsonl(path: Path, records: Iterable[dict], order=None) -> int:
     return len(records)
 
 
+class UnsortedStore(InputError):
+    """A store file is not in the canonical order that streaming readers rely on."""
+
+
 def merge_immutable(existing: dict[str, dict], new: Iterable[dict], key: str, same, conflict) -> tuple[int, int]:
     """Add records to `existing` (by `key`) in place; returns (added, already present).
 
@@ -147,6 +151,36 @@ class Store:
         return write_jsonl(self.path(name), records, _ORDER[name])
 
     # -- readers -------------------------------------------------------------------------
+    def iter_records(self, name: str) -> Iterator[dict]:
+        """The records of one store file, one at a time (never the whole file in memory)."""
+        return (rec for _, rec in read_jsonl(self.path(name)))
+
+    def sentence_groups(self, in_memory: bool = False) -> Iterator[tuple[str, list[dict]]]:
+        """(article id, its sentence records) in article-id order, streamed: the store writes
+        sentences sorted by article, so one article's records are held at a time. A file whose
+        articles are not in that order (hand-edited) raises UnsortedStore before anything of the
+        out-of-order article is yielded; `in_memory=True` groups such a file in memory instead."""
+        path = self.path(SENTENCES)
+        if in_memory:
+            groups: dict[str, list[dict]] = {}
+            for rec in self.iter_records(SENTENCES):
+                groups.setdefault(rec["article_id"], []).append(rec)
+            yield from sorted(groups.items())
+            return
+        current, recs = None, []
+        for lineno, rec in read_jsonl(path):
+            aid = rec["article_id"]
+            if aid != current:
+                if current is not None:
+                    if aid < current:
+                        raise UnsortedStore(f"{path}:{lineno}: article {aid} comes after {current}; the "
+                                            "file is not in the store's canonical order")
+                    yield current, recs
+                current, recs = aid, []
+            recs.append(rec)
+        if current is not None:
+            yield current, recs
+
     def articles(self) -> dict[str, dict]:
         return {r["article_id"]: r for r in self._read(ARTICLES)}
 

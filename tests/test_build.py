@@ -149,3 +149,37 @@ def test_rebuild_in_place_is_not_served_stale_from_the_cache(tmp_path, repo_stor
     store.write_finals([finals[k] for k in keep])
     build(store, TextLoader(None), out, progress=False)
     assert load_dataset(str(out), split="train").num_rows == 5
+
+
+def test_build_writes_row_groups_and_keeps_the_same_rows(seed_build, tmp_path, monkeypatch):
+    # the build streams: rows go out in Parquet row groups of ROWS_PER_GROUP, never all at once
+    import pyarrow.parquet as pq
+
+    from warvoices.corpus import build as build_mod
+
+    out, _ = seed_build
+    monkeypatch.setattr(build_mod, "ROWS_PER_GROUP", 4)
+    small = tmp_path / "small"
+    build(Store(), TextLoader(None), small, progress=False)
+    [part] = (small / "data").glob("train-*.parquet")
+    assert pq.ParquetFile(str(part)).num_row_groups == 8  # 29 rows in groups of 4
+    [whole] = (out / "data").glob("train-*.parquet")
+    assert pq.read_table(str(part)).to_pylist() == pq.read_table(str(whole)).to_pylist()
+    again = tmp_path / "small2"
+    build(Store(), TextLoader(None), again, progress=False)
+    assert _digest(small) == _digest(again)
+
+
+def test_unsorted_sentence_file_builds_the_same_dataset(seed_build, tmp_path, repo_store_copy):
+    # a hand-edited sentence file whose articles are not contiguous is grouped in memory instead
+    from warvoices.corpus.store import UnsortedStore
+
+    out, _ = seed_build
+    path = Path(repo_store_copy) / "sentences.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[::-1]), encoding="utf-8")
+    with pytest.raises(UnsortedStore, match="canonical order"):
+        list(Store(repo_store_copy).sentence_groups())
+    again = tmp_path / "unsorted"
+    build(Store(repo_store_copy), TextLoader(None), again, progress=False)
+    assert _digest(out) == _digest(again)
