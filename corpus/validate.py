@@ -151,36 +151,37 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
                             f"{unavailable} article(s) have no text here; their sentences were checked without "
                             "it. Pass --archive DIR or set WARVOICES_ARCHIVE to check them fully"))
 
-    # sentences
-    sentences: dict[str, dict] = {}
-    sent_line: dict[str, int] = {}
-    by_article: dict[str, list[dict]] = defaultdict(list)
+    # sentences, streamed: per sentence only (article, length, line) is kept, never the record
+    sentences: dict[str, tuple[str, int, int]] = {}
+    by_article: dict[str, list[tuple[int, int, int, str]]] = defaultdict(list)  # (index, start, end, id)
     with_sentences: set[str] = set()
+    seen: dict[str, tuple[str, str]] = {}  # V012: normalised long sentence -> (first id, split)
     for lineno, rec in read_jsonl(store.path(SENTENCES)):
         sid, aid = rec["sentence_id"], rec["article_id"]
         with_sentences.add(aid)
         ptr = f"{where(SENTENCES, lineno)} ({sid})"
         if sid in sentences:
-            other = sentences[sid]["article_id"]
+            other, _, first_line = sentences[sid]
             if other != aid:
                 issues.append(Issue("V005", ERROR, ptr, f"sentence id {sid} is claimed by articles {other} and {aid}"
                                     f" (splits {articles.get(other, {}).get('split')} and "
                                     f"{articles.get(aid, {}).get('split')})"))
             else:
-                issues.append(Issue("V006", ERROR, ptr, f"sentence id {sid} occurs twice (first on line {sent_line[sid]})"))
+                issues.append(Issue("V006", ERROR, ptr, f"sentence id {sid} occurs twice (first on line {first_line})"))
             continue
-        sentences[sid], sent_line[sid] = rec, lineno
+        s, e = rec["start"], rec["end"]
+        sentences[sid] = (aid, e - s, lineno)
         if aid not in articles:
             issues.append(Issue("V009", ERROR, ptr, f"sentence refers to unregistered article {aid!r}"))
             continue
-        by_article[aid].append(rec)
+        by_article[aid].append((rec["index"], s, e, sid))
         if rec.get("kind") not in vocab["sentence_kind"]:
             issues.append(Issue("V011", ERROR, ptr, f"kind {rec.get('kind')!r} not in {sorted(vocab['sentence_kind'])}"))
         text = texts.get(aid)
         if text is None:
             continue
-        s, e = rec["start"], rec["end"]
-        if not (0 <= s < e <= len(text)):
+        inside = 0 <= s < e <= len(text)
+        if not inside:
             issues.append(Issue("V001", ERROR, ptr, f"offsets [{s}, {e}) are outside the article text ({len(text)} chars)"))
         elif short_hash(text[s:e]) != rec["text_hash"]:
             issues.append(Issue("V002", ERROR, ptr, f"text at [{s}, {e}) does not match the stored hash "
@@ -188,30 +189,26 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
         sp = rec.get("speaker_span")
         if sp and not (0 <= sp[0] < sp[1] <= len(text)):
             issues.append(Issue("V001", ERROR, ptr, f"speaker span {sp} is outside the article text"))
-
-    for aid, recs in by_article.items():
-        recs.sort(key=lambda r: r["index"])
-        for prev, cur in zip(recs, recs[1:]):
-            if cur["start"] < prev["end"] or cur["index"] == prev["index"]:
-                issues.append(Issue("V010", ERROR, f"{where(SENTENCES, sent_line[cur['sentence_id']])} ({cur['sentence_id']})",
-                                    f"overlaps or repeats the position of {prev['sentence_id']}"))
-
-    # the same long sentence in two splits leaks test content into training
-    seen: dict[str, tuple[str, str]] = {}
-    for sid, rec in sentences.items():
-        text = texts.get(rec["article_id"])
-        if text is None or rec["article_id"] not in articles or not (0 <= rec["start"] < rec["end"] <= len(text)):
+        if not inside:
             continue
-        sent = " ".join(text[rec["start"]:rec["end"]].split())
-        if len(sent.split()) < _MIN_WORDS_FOR_LEAK:
+        # the same long sentence in two splits leaks test content into training
+        sent = text[s:e].split()
+        if len(sent) < _MIN_WORDS_FOR_LEAK:
             continue
-        split = articles[rec["article_id"]].get("split")
-        key = short_hash(sent)
+        split = articles[aid].get("split")
+        key = short_hash(" ".join(sent))
         if key in seen and seen[key][1] != split:
-            issues.append(Issue("V012", WARNING, f"{where(SENTENCES, sent_line[sid])} ({sid})",
-                                f"same text as {seen[key][0]} but in split {split} vs {seen[key][1]}"))
+            issues.append(Issue("V012", WARNING, ptr, f"same text as {seen[key][0]} but in split {split} vs {seen[key][1]}"))
         else:
             seen.setdefault(key, (sid, split))
+
+    for aid, recs in by_article.items():
+        recs.sort()
+        for prev, cur in zip(recs, recs[1:]):
+            if cur[1] < prev[2] or cur[0] == prev[0]:
+                issues.append(Issue("V010", ERROR, f"{where(SENTENCES, sentences[cur[3]][2])} ({cur[3]})",
+                                    f"overlaps or repeats the position of {prev[3]}"))
+    by_article.clear()
 
     waiting = sorted(aid for aid in articles if aid not in with_sentences)
     if waiting:
@@ -221,7 +218,7 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
 
     def sentence_len(sid: str) -> int | None:
         rec = sentences.get(sid)
-        return None if rec is None else rec["end"] - rec["start"]
+        return None if rec is None else rec[1]
 
     # annotations
     ann_seen: dict[str, int] = {}
