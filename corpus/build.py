@@ -80,10 +80,10 @@ def _spans(spans, text: str) -> list[dict]:
     return [{"start": s, "end": e, "text": text[s:e]} for s, e in (spans or [])]
 
 
-def _encode(schema, labels: dict | None) -> dict:
+def _encode(schema, labels: dict | None, choice_fields=None) -> dict:
     labels = labels or {}
     out = {}
-    for f in schema.choice_fields:
+    for f in choice_fields if choice_fields is not None else schema.choice_fields:
         value = labels.get(f.name)
         out[f.name] = NO_LABEL if value is None else f.index(value)
     return out
@@ -113,6 +113,10 @@ def iter_rows(store: Store, loader: TextLoader, report: BuildReport, progress: b
     counts = {s: {f.name: Counter() for f in schema.choice_fields} for s in splits}
     art_count: Counter = Counter()
     span_field = schema.span_fields[0].name if schema.span_fields else None
+    choice_fields = schema.choice_fields
+    field_names = [f.name for f in schema.fields]
+    no_final = {name: None for name in field_names}
+    unlabelled = _encode(schema, None, choice_fields)
     voices = VoiceResolver(loader)
     groups = store.sentence_groups(in_memory=in_memory)
     nxt = next(groups, None)
@@ -147,11 +151,11 @@ def iter_rows(store: Store, loader: TextLoader, report: BuildReport, progress: b
                 report.pending_sentences += 1
                 continue
             raw = []
-            for a in sorted(anns.get(v.sentence_id, []), key=lambda r: (r["annotator"], r["annotation_id"])):
+            for a in sorted(anns.get(v.sentence_id, ()), key=lambda r: (r["annotator"], r["annotation_id"])):
                 entry = {"annotation_id": a["annotation_id"], "annotator": a["annotator"],
                          "created_at": a.get("created_at", ""), "status": a["status"], "origin": _origin(a),
                          "guideline_version": schema.record_version(a)}
-                entry.update(_encode(schema, a.get("labels")))
+                entry.update(_encode(schema, a.get("labels"), choice_fields))
                 if span_field:
                     entry[span_field] = _spans(a.get("source_spans"), v.text)
                 raw.append(entry)
@@ -166,16 +170,24 @@ def iter_rows(store: Store, loader: TextLoader, report: BuildReport, progress: b
                 "publisher_type": art["publisher_type"], "date": art.get("date") or "", "url": voices.metadata(art, "url"),
                 "title": title,
             }
-            row.update(_encode(schema, final["labels"] if final else None))
-            if span_field:
-                row[span_field] = _spans(final.get("source_spans") if final else None, v.text)
-            row["label_method"] = {f.name: (final or {}).get("method", {}).get(f.name) for f in schema.fields}
-            row["guideline_version"] = schema.record_version(final) if final else NO_LABEL
+            if final is None:  # most units at scale: the constant unlabelled columns
+                row.update(unlabelled)
+                if span_field:
+                    row[span_field] = []
+                row["label_method"] = dict(no_final)
+                row["guideline_version"] = NO_LABEL
+            else:
+                row.update(_encode(schema, final["labels"], choice_fields))
+                if span_field:
+                    row[span_field] = _spans(final.get("source_spans"), v.text)
+                method = final.get("method", {})
+                row["label_method"] = {name: method.get(name) for name in field_names}
+                row["guideline_version"] = schema.record_version(final)
+                for f in choice_fields:
+                    if row[f.name] != NO_LABEL:
+                        counts[split][f.name][f.label_names[row[f.name]]] += 1
             row["annotations"] = raw
             report.rows[split] += 1
-            for f in schema.choice_fields:
-                if row[f.name] != NO_LABEL:
-                    counts[split][f.name][f.label_names[row[f.name]]] += 1
             yield split, row
     report.articles = dict(art_count)
     report.label_counts = {s: {name: dict(c) for name, c in by_field.items()} for s, by_field in counts.items()}
@@ -244,9 +256,10 @@ class _SplitWriter:
 
         if not self.batch:
             return
-        for r in self.batch:  # rows made by other writers (toy corpora) may lack voice columns
-            for col in VOICE_COLUMNS:
-                r.setdefault(col, None)
+        if any(col not in self.batch[0] for col in VOICE_COLUMNS):
+            for r in self.batch:  # rows made by other writers (toy corpora) may lack voice columns
+                for col in VOICE_COLUMNS:
+                    r.setdefault(col, None)
         if self.writer is None:
             # columns in the rows' own order, as datasets' Dataset.from_list wrote them before
             from datasets import Features

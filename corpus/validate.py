@@ -96,8 +96,10 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
     issues: list[Issue] = []
     vocab = {k: set(v) for k, v in schema.vocabularies.items()}
 
+    paths = {name: str(store.path(name)) for name in (ARTICLES, SENTENCES, ANNOTATIONS, FINAL)}
+
     def where(name: str, lineno: int) -> str:
-        return f"{store.path(name)}:{lineno}"
+        return f"{paths[name]}:{lineno}"
 
     # articles
     articles: dict[str, dict] = {}
