@@ -165,11 +165,12 @@ def render_table(result: dict | None = None) -> str:
         cells = [f"{s['steps'][k]['seconds']} / {s['steps'][k]['peak_rss_mb']:.0f}" for k in steps]
         lines.append(f"| {s['units']:,} | {s['articles']:,} | " + " | ".join(cells) + f" | {s['parquet_mb']} |")
     lines.append("")
-    lines.append("| target (largest size) | measured | met |")
-    lines.append("|---|---|---|")
+    lines.append("| target (issue 12: at 1,000,000 units) | units measured | measured | met |")
+    lines.append("|---|---|---|---|")
     for v in result.get("targets", []):
         unit = "s" if v["metric"] == "seconds" else "MB"
-        lines.append(f"| {v['step']} ≤ {v['target']} {unit} | {v['measured']} {unit} | {'yes' if v['met'] else 'NO'} |")
+        met = ("yes" if v["met"] else "NO") if v["units"] >= 1_000_000 else "not run at 1M"
+        lines.append(f"| {v['step']} ≤ {v['target']} {unit} | {v['units']:,} | {v['measured']} {unit} | {met} |")
     m = result["machine"]
     loads = [st["load_avg_1min"] for s in sizes for st in s["steps"].values()]
     lines.append("")
