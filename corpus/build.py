@@ -30,7 +30,7 @@ from warvoices.annotation.schema import load_schema
 from .errors import WarVoicesError
 from .features import NO_LABEL, VOICE_COLUMNS, dataset_features, task_columns
 from .speakers import unify
-from .store import ANNOTATIONS, Store, UnsortedStore
+from .store import ANNOTATIONS, SUPERSEDED, Store, UnsortedStore
 from .texts import TextLoader
 from .textview import views_for_article
 from .voices import VoiceResolver
@@ -123,9 +123,13 @@ def iter_rows(store: Store, loader: TextLoader, report: BuildReport, progress: b
     for aid in tqdm(sorted(articles), desc="build", unit="article", disable=not progress):
         while nxt is not None and nxt[0] < aid:  # sentences of an unregistered article (V009)
             nxt = next(groups, None)
-        sentences = None
+        sentences, labelled_history = None, False
         if nxt is not None and nxt[0] == aid:
-            sentences, nxt = nxt[1], next(groups, None)
+            group, nxt = nxt[1], next(groups, None)
+            # superseded sentences (re-segmentation history) are not rows, but their labels still make
+            # their article labelled, so its unlabelled text is held back rather than released as unlabeled
+            sentences = [r for r in group if r.get("status") != SUPERSEDED] or None
+            labelled_history = any(r.get("status") == SUPERSEDED and r["sentence_id"] in finals for r in group)
         art = articles[aid]
         if not loader.available(art):
             report.skipped_articles.append(aid)
@@ -140,7 +144,7 @@ def iter_rows(store: Store, loader: TextLoader, report: BuildReport, progress: b
         views = views_for_article(art, sentences, text)
         title = voices.metadata(art, "title")
         art_voice = voices.article(art)
-        labelled = any(v.sentence_id in finals for v in views)
+        labelled = any(v.sentence_id in finals for v in views) or labelled_history
         split = art["split"] if labelled else UNLABELED
         if split not in report.rows:
             raise WarVoicesError(f"article {aid} has split {split!r}, not one of {splits}; run `warvoices corpus validate`")

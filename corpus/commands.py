@@ -142,13 +142,14 @@ def cmd_segment(args) -> int:
         print(f"not segmented: {len(waiting)} article(s) with layout(s) {', '.join(map(str, layouts))} that this "
               f"segmenter does not have (it has {', '.join(LAYOUTS)})", file=sys.stderr)
         ids = [a for a in (ids if ids is not None else sorted(articles)) if a not in set(waiting)]
-    report = segment_articles(store, loader, ids, progress=not args.no_progress)
+    report = segment_articles(store, loader, ids, progress=not args.no_progress,
+                              resegment=args.resegment)
     print(report.summary())
     return 0
 
 
 def cmd_validate(args) -> int:
-    from .validate import summarize, validate_store
+    from .validate import migration_summary, summarize, validate_store
 
     store = Store(args.store)
     loader = TextLoader(resolve_archive(args.archive))
@@ -158,6 +159,9 @@ def cmd_validate(args) -> int:
     if args.json:
         print(json.dumps([i.as_dict() for i in issues], indent=1))
     print(summarize(issues))
+    history = migration_summary(store)
+    if history:
+        print(history)
     return 1 if any(i.severity == "error" for i in issues) else 0
 
 
@@ -272,10 +276,15 @@ def register(sub) -> None:
 
     p = csub.add_parser("segment", help="split article texts into sentences (stored as offsets)",
                         description="Segment registered articles whose text is available. Sentence ids never "
-                                    "change: already segmented articles are kept (and reported if the "
-                                    "segmenter would now cut them differently).")
+                                    "move to other text: already segmented articles are kept (and reported if the "
+                                    "segmenter would now cut them differently) unless --resegment is given.")
     _common(p)
     p.add_argument("--articles", help="comma-separated article ids (default: all with text)")
+    p.add_argument("--resegment", action="store_true",
+                   help="migrate already segmented articles to the current segmenter: unchanged units keep id and "
+                        "labels, new units get fresh ids made of their offsets (ARTICLE-s<start><end>, 7+7 digits), replaced units stay as history "
+                        "(status superseded; labelled ones marked needs_relabel and reported by `corpus validate`, "
+                        "V015)")
     p.set_defaults(func=cmd_segment)
 
     p = csub.add_parser("speakers", help="raw speaker strings and their canonical speaker and role",

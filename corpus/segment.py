@@ -62,7 +62,8 @@ FLAG_HOMOGLYPH = "homoglyph"
 FLAG_UNBALANCED_QUOTE = "unbalanced_quote"
 FLAG_LONG_QUOTE = "long_quote"
 
-LAYOUTS = ("plain", "news")
+PLAIN, NEWS, UN_DEBATE = "plain", "news", "un_debate"
+LAYOUTS = (PLAIN, NEWS, UN_DEBATE)
 
 # An unclosed quotation glues at most this many sentences (see module docstring).
 MAX_UNCLOSED_SENTENCES = 6
@@ -102,16 +103,31 @@ _ALL_DQUOTES = set('"“”„«»')
 _NOTE_WORDS = (r"Inaudible|Laughter|Laughs|Applause|Cross-?talk|Crosstalk|Pause|Silence|Addressing"
                r"|Speaks|Points|Referring|Translation|Interpreted|As interpreted|Off[- ]mic|Unintelligible"
                r"|Break|Music|Video|Audio")
-_NOTE = rf"(?:\((?:[A-Z][^()\n]{{0,120}}[.!?]|(?:{_NOTE_WORDS})\b[^()\n]{{0,80}})\)|<\s*(?:…|\.\.\.)?\s*>)"
+# Transcripts also write notes in lower case ("(sighs)", "(laughter)", "(audience members clap)").
+_LOWER_NOTE_WORDS = (r"inaudible|laughter|laughs|laughing|applause|sighs|coughs|chuckles|smiles|crosstalk|cross-talk"
+                     r"|pause|silence|unintelligible|interruption|booing|cheers|cheering|audience|speaks|spoke|off-mic")
+_NOTE = (rf"(?:\((?:[A-Z][^()\n]{{0,120}}[.!?]|(?:{_NOTE_WORDS})\b[^()\n]{{0,80}}|(?:{_LOWER_NOTE_WORDS})\b[^()\n]{{0,40}})\)"
+         rf"|<\s*(?:…|\.\.\.)?\s*>)")
 # A bracketed source citation after a finished sentence ("… ideals.” [Article, 10/19/23]") or
 # carrying a date, or a bracket standing alone; brackets inside a sentence are editorial insertions and stay.
 _BRACKET = r"\[[^\[\]\n]{1,80}\]"
 _LEADING_NOTE_RE = re.compile(rf"{_NOTE}\s*")
+# A list marker opening a unit: a hyphen or bullet, or an item number ("1)", "(b)", "12.") before
+# text. An en or em dash is not taken: in transcripts it continues an interrupted sentence
+# ("— and one that we hope ..."). A capital letter with a full stop is not taken: it is far more often an initial ("A. Lind").
+_LIST_MARKER_RE = re.compile(r"(?:[-•▪●◦·‣∙*](?!\*)|o(?=[^\S\n]+[A-Z])|\d{1,3}[.)]|[a-z]\)|\((?:\d{1,3}|[a-z]|[ivx]{1,5})\))[^\S\n]+(?=\S)")
+# A footnote mark after a heading ("Middle East *", "Sovereign Assets†"); "**" is markdown bold.
+_FOOTNOTE_MARK_RE = re.compile(r"[ \t]*(?:(?<!\*)\*|[†‡]+)$")
 _DATED_BRACKET = r"\[[^\[\]\n]{0,60}\d{1,2}/\w{1,2}/\d{2,4}\]"
 _TRAILING_NOTE_RE = re.compile(rf"\s*{_NOTE}$|(?<=[.!?…\"”’)])\s*{_BRACKET}$|\s{_DATED_BRACKET}$")
 _ONLY_NOTES_RE = re.compile(rf"(?:(?:{_NOTE}|{_BRACKET})\s*)+")
+# A page number left by a PDF ("Page 4|6", "Page 2 of 9").
+_PAGE_MARK_RE = re.compile(r"[Pp]age\s+\d{1,3}(?:\s*(?:[|/]|of)\s*\d{1,3})?")
+# UN verbatim records note changes in the chair ("Mr. Lind (Veloria), Vice-President, took the Chair.")
+_CHAIR_NOTE_RE = re.compile(r"[^\n]{0,160}?\b(?:took|returned to|resumed|assumed) the Chair\.?")
 # A divider line such as Kremlin `* * *`, or a run of dashes/underscores.
 _DIVIDER_RE = re.compile(r"[*•·#=~_\-–—\s]+")
+_DIVIDER_CHARS = frozenset("*•·#=~_-–—")
 
 _HAS_LETTER_RE = re.compile(r"[^\W\d_]")
 
@@ -120,9 +136,17 @@ _HAS_LETTER_RE = re.compile(r"[^\W\d_]")
 
 # One word of a label: a short word may end in a full stop (MR., Ms., R., Jr.), longer words
 # may only hold inner full stops (U.S.), so "Thanks." cannot be read as part of a name.
-_LABEL_TOKEN = r"(?:[^\W\d_][\w'’\-]{0,2}\.|[^\W\d_](?:[\w'’\-]|\.(?=\w))*)"
+_LABEL_TOKEN = (r"(?:[^\W\d_][\w'’\-]{0,2}\.|[\"“«]?[^\W\d_](?:[\w'’\-]|\.(?=\w))*[\"”»]?"
+                r"|\d{1,4}(?:st|nd|rd|th)\b)")
+# Kremlin meeting transcripts name a speaker by post and name in labels of 20 words and more
+# ("Deputy Prime Minister – Minister of Industry and Trade Anna Lind :"), with a space before
+# the colon; MAX_LABEL_WORDS and MAX_LABEL_CHARS bound the search, not the labels expected.
+MAX_LABEL_WORDS = 48
+MAX_LABEL_LOWER_WORDS = 6
+MAX_LABEL_CHARS = 420
 _LABEL_RE = re.compile(
-    rf"(?P<name>{_LABEL_TOKEN}(?:,?[ ]{_LABEL_TOKEN}){{0,14}})(?P<note>[ ]?\([^()\n]{{1,40}}\))?[ ]?")
+    rf"(?P<name>{_LABEL_TOKEN}(?:(?:,?[ ]|[ ][–—-][ ]){_LABEL_TOKEN}){{0,{MAX_LABEL_WORDS - 1}}})"
+    rf"(?P<note>[ ]?\([^()\n]{{1,40}}\))?[ ]?")
 _COLON_RE = re.compile(r":(?=[ \t]*[^\s\d])")
 # a sentence end before a label: punctuation and blanks, or a closing bracket right before it
 _SENTENCE_END_RE = re.compile(r"[.!?…\"”»][ \t]+|[)>\]][ \t]*")
@@ -130,6 +154,7 @@ _Q_LABEL_RE = re.compile(r"Q(?::|(?=[ \t]+\S)|$)")
 
 # Lower-case words a mixed-case label may hold (names with particles, media titles).
 _LABEL_CONNECTORS = frozenset("""of the and for de da di du la le von van der den al el bin ibn y
+    in on at to with under – — -
     newspaper correspondent journalist reporter editor presenter host channel agency television
     radio magazine""".split())
 # First words that start ordinary sentences, never a speaker's name or title.
@@ -137,6 +162,8 @@ _NON_LABEL_STARTERS = frozenset("""This That These Those It I We You He She They
     So Or Nor As If When While Let Now Then What Why How Where Who Which Our My Your His Her Their
     Its In On At For To By With From Of A An The Yes No Please Imagine Obviously Thus Therefore
     Firstly Secondly First Second Third Finally Also Today Yesterday Tomorrow Note See Dear""".split())
+# Abbreviations with a full stop that a label may hold besides initials.
+_LABEL_ABBREVIATIONS = frozenset("Mr. Ms. Mrs. Dr. Jr. Sr. St. Gen. Col. Lt. Sgt. Rev. Prof. MR. MS. MRS. DR. JR.".split())
 # Single mixed-case words that are speaker roles in a transcript.
 _ROLE_WORDS = frozenset("""Question Remark Answer Reply Response Moderator Interpreter Correspondent
     Journalist Reporter Participant""".split())
@@ -158,6 +185,7 @@ class _Label:
     mixed: bool       # mixed-case (Kremlin style) rather than all capitals / Q
     key: str          # the name's last two words, to see the same speaker again
     has_title: bool = False   # names an office (President, Minister, ...)
+    after_heading: bool = False   # follows a title line run into it at the line start
 
 
 def _label_words(name: str) -> list[str]:
@@ -186,10 +214,25 @@ def _classify_label(name: str, at_line_start: bool) -> str | None:
     if words[0] in _NON_LABEL_STARTERS or not words[0][0].isupper() or not words[-1][0].isupper():
         return None
     capitalised = 0
+    lower = 0
     for w in words:
-        if w[0].isupper():
+        w = w.strip("\"“”«»")
+        if not w:
+            continue
+        if w[0].isupper() or w[0].isdigit():
             capitalised += 1
         elif w not in _LABEL_CONNECTORS:
+            lower += 1
+        if lower and w[0].isupper() and w.rstrip(",") in _TITLE_WORDS:
+            # "Speech at the meeting President of Russia ...": a title after words of a heading
+            return None
+    if lower and any(w.endswith(".") and len(w) > 2 and w not in _LABEL_ABBREVIATIONS for w in words):
+        return None   # "Thank you. Federal Chancellor ...", "... Day. Remark": a sentence ends inside
+    if lower:
+        # a post described in words ("Mother of a serviceman of the brigade Anna Lind",
+        # "Commander of the troops of the Western District Ivan Petrov"): only before a name of
+        # two capitalised words, at most MAX_LABEL_LOWER_WORDS such words
+        if lower > MAX_LABEL_LOWER_WORDS or len(words) < 4 or not (words[-2][:1].isupper() and words[-1][:1].isupper()):
             return None
     if capitalised >= 2 or (len(words) == 1 and words[0] in _ROLE_WORDS):
         return "mixed"
@@ -221,6 +264,21 @@ def _may_end_label(text: str, lo: int, colon: int) -> bool:
     return j < i and text[j].isupper()
 
 
+_WORD_SPAN_RE = re.compile(r"\S+")
+
+
+def _label_after_heading(text: str, a: int, b: int) -> int | None:
+    """Where a label naming an office starts inside text[a:b] after heading words that end in
+    a lower-case word ("... meeting President of Russia ..."), or None."""
+    prev_lower = False
+    for m in _WORD_SPAN_RE.finditer(text, a, b):
+        w = m.group()
+        if prev_lower and w in _TITLE_WORDS and m.start() > a:
+            return m.start()
+        prev_lower = w.islower() and w not in _LABEL_CONNECTORS
+    return None
+
+
 def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
     """Speaker-label candidates in line text[lo:hi] (before transcript-mode filtering)."""
     out: list[_Label] = []
@@ -233,7 +291,7 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
             continue
         if not _may_end_label(text, lo, c):
             continue
-        window_lo = max(lo, c - 160, out[-1].end if out else lo)
+        window_lo = max(lo, c - MAX_LABEL_CHARS, out[-1].end if out else lo)
         # candidate starts: the line start and every position after a sentence end, earliest first
         starts = [window_lo] if window_lo == lo else []
         for m in _SENTENCE_END_RE.finditer(text, window_lo, c):
@@ -245,7 +303,22 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
                 continue
             name = m.group("name")
             kind = _classify_label(name, at_line_start=(s == lo))
-            if kind is None or not _after_sentence_end(text, lo, s):
+            after_heading = False
+            if kind is None and s == lo:
+                # a title line run into the first label ("Speech at the meeting President of
+                # Russia Vladimir Putin:"): the label starts at the office after the heading words
+                s = _label_after_heading(text, s, s + len(name))
+                if s is None:
+                    continue
+                m = _LABEL_RE.fullmatch(text, s, c)
+                if not m:
+                    continue
+                name = m.group("name")
+                kind = _classify_label(name, at_line_start=False)
+                if kind != "mixed":
+                    continue
+                after_heading = True
+            elif kind is None or not _after_sentence_end(text, lo, s):
                 continue
             # the text after a mixed-case label starts a sentence (not "... point: this is")
             nxt = _NEXT_CHAR_RE.match(text, colon.end(), hi)
@@ -253,7 +326,7 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
                 continue
             words = _label_words(name)
             out.append(_Label(s, c + 1, (s, s + len(name)), kind == "mixed", " ".join(words[-2:]),
-                              any(w.rstrip(",") in _TITLE_WORDS for w in words)))
+                              any(w.rstrip(",") in _TITLE_WORDS for w in words), after_heading))
             break
     return out
 
@@ -271,7 +344,7 @@ def _transcript_mode(labels: Iterable[_Label], line_starts: set[int]) -> bool:
     for lab in mixed:
         if lab.start not in line_starts and counts[lab.key] >= 2:
             return True
-        if lab.has_title and lab.start in line_starts:
+        if lab.has_title and (lab.start in line_starts or lab.after_heading):
             return True
     return False
 
@@ -361,6 +434,15 @@ _ATTRIBUTION_START_RE = re.compile(
     r"|recalled|recalls|remarked|commented|announced|announces)\b")
 _CLOSING_QUOTE_END_RE = re.compile(r"[\"”»’]\s*$")
 _MISSED_QUOTE_BOUNDARY_RE = re.compile(r"[.!?…][\"”»](?=\s+[\"“A-Z])")
+# sentencex reads "me." and "no." before "I" or "A" as an abbreviation before an initial and does
+# not cut "... reported to me. I will tell you"; a lower-case word of two letters or more (not an
+# abbreviation below) with a full stop, then "I"/"A" and a lower-case word or an I-contraction,
+# is a sentence end. Capitalised abbreviations ("Art. I", "No. 5", "Gen. A") and initials are left.
+# (searched from the full stop, which the regex engine finds fast, then the word before it is read)
+_MERGED_BEFORE_I_RE = re.compile(r"\.[ \t]+(?=(?:I|A)[ \t]+[a-z]|I['’](?:m|ll|ve|d)\b)")
+_WORD_BEFORE_STOP_RE = re.compile(r"(?<![\w.'’\-])([a-z]{2,})$")
+_LOWER_ABBREVIATIONS = frozenset("""etc al approx incl excl vs cf viz ca esp resp dept govt art arts vol vols
+    fig figs sec secs para paras pp ch ed eds op cit ibid mr mrs ms dr st jr sr nr tel ext min max""".split())
 # sentencex cuts list numbers ("1.", "(b)", "iv.") off the item they number
 _ENUMERATOR_RE = re.compile(r"(?:\d{1,3}|[a-z]|[ivxlc]{1,6}|[A-Z])[.)]|\((?:\d{1,3}|[a-z]|[ivxlc]{1,6})\)")
 _REF_ABBREV_RE = re.compile(r"(?<![\w.])(?:[Vv]ols?|[Ff]igs?|[Aa]rts?|[Nn]os?|pp?|[Pp]aras?|[Ss]ecs?|[Cc]h|[Rr]es|[Dd]oc|[Rr]ef|[Tt]ab)\.$")
@@ -385,6 +467,10 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
             p += 1
         if p < hi:
             cut_set.add(p)
+    for m in _MERGED_BEFORE_I_RE.finditer(text, lo, hi):
+        w = _WORD_BEFORE_STOP_RE.search(text, max(lo, m.start() - 24), m.start())
+        if w and w.group(1) not in _LOWER_ABBREVIATIONS:
+            cut_set.add(m.end())
     regions, unclosed = _quote_regions(text, lo, hi)
     if not cut_set and not regions:
         return [(lo, hi, ())]
@@ -475,14 +561,23 @@ def _strip_notes(text: str, a: int, b: int) -> tuple[int, int]:
     a, b = _trim(text, a, b)
     if a >= b:
         return a, a
-    if _ONLY_NOTES_RE.fullmatch(text, a, b) or _DIVIDER_RE.fullmatch(text, a, b):
+    # the first and last characters decide which patterns can apply (this runs for every unit)
+    first = text[a]
+    if ((first in "(<[" and _ONLY_NOTES_RE.fullmatch(text, a, b))
+            or (first in _DIVIDER_CHARS and _DIVIDER_RE.fullmatch(text, a, b))
+            or (first in "Pp" and _PAGE_MARK_RE.fullmatch(text, a, b))):
         return a, a
+    bold = first == "*" or text[b - 1] == "*"
+    if bold:
+        a, b = _strip_bold(text, a, b)
     while True:
-        m = _LEADING_NOTE_RE.match(text, a, b)
+        m = _LEADING_NOTE_RE.match(text, a, b) or _LIST_MARKER_RE.match(text, a, b)
         if not m or m.end() >= b:
             break
         a = m.end()
-    while True:
+    if bold:
+        a, b = _strip_bold(text, a, b)
+    while text[b - 1] in ")>]":   # every trailing note or citation ends in one of these
         m = _TRAILING_NOTE_RE.search(text, a, b)
         if not m or m.start() <= a:
             break
@@ -490,6 +585,28 @@ def _strip_notes(text: str, a: int, b: int) -> tuple[int, int]:
     a, b = _trim(text, a, b)
     if not _HAS_LETTER_RE.search(text, a, b) and not any(ch.isdigit() for ch in text[a:b]):
         return a, a
+    return a, b
+
+
+def _strip_bold(text: str, a: int, b: int) -> tuple[int, int]:
+    """Markdown bold marks ("**") at the unit's edges whose partner is outside the unit, or that
+    wrap the whole unit, are not text ("**Long live peace!** **Thank you.**" in UN records)."""
+    if b - a < 5 or "**" not in text[a:a + 2] + text[b - 2:b]:
+        return a, b
+    n = text.count("**", a, b)
+    starts, ends = text.startswith("**", a), text.endswith("**", a, b)
+    if starts and ends and n == 2:
+        return _trim(text, a + 2, b - 2)
+    if n % 2 == 1:
+        return _trim(text, a + 2, b) if starts else _trim(text, a, b - 2)
+    return a, b
+
+
+def _strip_footnote_mark(text: str, a: int, b: int) -> tuple[int, int]:
+    """A heading's footnote mark is not part of the heading."""
+    m = _FOOTNOTE_MARK_RE.search(text, max(a, b - 12), b)
+    if m and m.start() > a:
+        return _trim(text, a, m.start())
     return a, b
 
 
@@ -501,16 +618,57 @@ def _ends_open(s: str) -> bool:
     return bool(s) and s[-1] not in _TERMINAL + ":;,—–-"
 
 
+# A form of address on a line of its own ("Mr President", "Excellencies,") is said, not a heading.
+_ADDRESS_RE = re.compile(r"(?:Mr\.?|Madam|Madame|Mister|Your|Dear|Distinguished|Honou?rable|Esteemed)\s|"
+                         r".*\b(?:Excellenc(?:y|ies|e)|Ladies|Gentlemen|Colleagues|Delegates|Friends|Majest(?:y|ies)"
+                         r"|Highness(?:es)?)\b")
+# Lines of one word that are said, not headings.
+_ONE_WORD_NON_HEADINGS = frozenset("""Thanks Thank Yes No Okay Ok Hello Hi Goodbye Bye Right Sure Absolutely
+    Exactly Indeed Well Good Great Fine Agreed Correct True Please Sorry Applause Laughter Question Answer Ends
+    End Signed Attachment Attachments Enclosure Photo Video Audio Transcript Excellencies Excellency""".split())
+_SECTION_LETTER_RE = re.compile(r"(?:[A-H]|[IVX]{1,4})\.[ \t]+[A-Z]")
+_HEADING_ENUMERATOR_RE = re.compile(r"(?:\d{1,3}|[A-Z]|[IVX]{1,5})[.)][ \t]+(?=\S)")
+
+
+def _heading_core(s: str) -> str:
+    """A candidate heading without markdown bold, a leading section number ("A.", "2.") or a
+    trailing footnote mark."""
+    s = s.strip()
+    if s.startswith("**") and s.endswith("**") and len(s) > 4:
+        s = s[2:-2].strip()
+    m = _HEADING_ENUMERATOR_RE.match(s)
+    if m and m.end() < len(s):
+        s = s[m.end():]
+    if s.endswith(("*", "†", "‡")):   # the regex only on the tail: lines can be long
+        tail = len(s) - 12 if len(s) > 12 else 0
+        m = _FOOTNOTE_MARK_RE.search(s, tail)
+        if m and m.start() > 0:
+            s = s[:m.start()].rstrip()
+    return s
+
+
 def _heading_like(s: str, max_words: int, min_words: int) -> bool:
+    if len(s) > 130:   # cheap exit before the regexes: headings are short
+        return False
+    s = _heading_core(s)
+    if _ADDRESS_RE.match(s):
+        return False
     words = s.split()
     if not (min_words <= len(words) <= max_words) or len(s) > 120:
         return False
+    if len(words) == 1:
+        # a one-word heading ("Trade", "CONCLUSION") is a word, not a number, mark or interjection
+        w = words[0].strip("*")
+        if (len(w) < 3 or not w.replace("-", "").isalpha()
+                or w.capitalize() in _ONE_WORD_NON_HEADINGS or w in _ONE_WORD_NON_HEADINGS):
+            return False
     first = s.lstrip("“\"'‘(")[:1]
     if not (first.isupper() or first.isdigit()):
         return False
     if not _ends_open(s) or re.search(r"[.!?…][\"”’)]?\s", s):
         return False
-    return words[-1].lower() not in _LABEL_CONNECTORS | {"a", "an", "to", "in", "on", "with", "by", "or"}
+    # a heading does not end in a word that needs the next one ("the", "our", "cannot")
+    return words[-1].lower() not in _LABEL_CONNECTORS | _CONTINUING_WORDS
 
 
 def _title_case(s: str) -> bool:
@@ -617,6 +775,92 @@ def _blocks(text: str, exclude: list[tuple[int, int]]) -> list[tuple[int, int, i
     return out
 
 
+# UN verbatim records: a line that ends without sentence punctuation goes on in the next line
+# when that line starts in lower case or with a number or an opening quote or bracket, when this
+# line breaks a word ("cross-"), or when it ends in a word that cannot end a sentence ("the",
+# "of", "our"). A line after a blank line, a list item, or a line ending in a comma before a
+# capital ("Mr. President," / "We ...") starts a new paragraph.
+_CONTINUING_WORDS = frozenset("""a an the of in on at to for by with from into onto upon over under about
+    against among between through during within without and or nor but than as that which who whom whose
+    our their its his her my your this these those is are was were be been being has have had will would
+    shall should can could may might must not cannot very such if when where while including despite
+    because although whether towards toward across beyond via unlike until whereas""".split())
+_SUBJECT_PRONOUNS = frozenset("We They He She You It".split())
+# a line opening with a subject pronoun is an utterance ("It tells me we must be strong"), not a heading
+_SENTENCE_SUBJECTS = _SUBJECT_PRONOUNS | {"I"}
+_TERMINAL_LINE_END_RE = re.compile(r"[.!?…:;][\"”’')\]*]*$")
+_LIST_LINE_RE = re.compile(r"(?:[-–—•▪●◦·‣∙*#>]|o(?=[^\S\n]+[A-Z])|\d{1,3}[.)]|\(?[a-z]\)|\((?:\d{1,3}|[ivx]{1,5})\))[^\S\n]")
+
+
+def _continues(prev: str, nxt: str) -> bool:
+    """True if line `nxt` goes on with the paragraph (often the sentence) that line `prev` breaks off."""
+    if _TERMINAL_LINE_END_RE.search(prev, max(0, len(prev) - 8)) or prev.endswith("**") or _LIST_LINE_RE.match(nxt):
+        return False
+    first = nxt[0]
+    if first.islower() or first.isdigit() or first in "“\"‘(":
+        return True
+    if prev[-1] in "-‐" and len(prev) > 1 and prev[-2].isalpha():
+        return True
+    if prev[-1] == ",":
+        return False
+    words = prev.split()
+    last = words[-1]
+    nxt_first = nxt.split(None, 1)[0].strip("“\"'‘(,.;:")
+    if nxt_first in _SUBJECT_PRONOUNS:   # "We cannot" / "We will not ...": a new sentence
+        return False
+    # "... after 1945. Our" / "Government condemns ...": a capitalised article or pronoun too
+    if last.lower() in _CONTINUING_WORDS:
+        return True
+    # a name broken over two lines ("the reform of the Security" / "Council."): running text (a
+    # lower-case word that is not a particle: not a Title Case heading) ends in a capitalised word
+    # and the next line goes on with one that does not open a sentence or address someone
+    return (last[:1].isupper() and last[-1].isalpha() and nxt_first[:1].isupper() and len(words) >= 4
+            and nxt_first not in _NON_LABEL_STARTERS and not (len(nxt) < 60 and _ADDRESS_RE.match(nxt))
+            and any(len(w) > 3 and w.isalpha() and w.islower() and w not in _LABEL_CONNECTORS
+                    for w in (x.strip(",;:“”\"'‘’()") for x in words)))
+
+
+def _join_broken_lines(text: str, blocks: list[tuple[int, int, int]],
+                       exclude: list[tuple[int, int]]) -> tuple[list[tuple[int, int, int]], str]:
+    """Merge line blocks that one paragraph was broken into; the text with those breaks blanked."""
+    out: list[tuple[int, int, int]] = []
+    breaks: list[tuple[int, int]] = []
+    for s, e, para in blocks:
+        if out:
+            ps, pe, ppara = out[-1]
+            # only line breaks separate them (no exclude range in between); across a blank line
+            # (a page break of the PDF) only a line going on in lower case continues
+            k = bisect.bisect_left(exclude, (pe, -1))
+            gap_excluded = (k < len(exclude) and exclude[k][0] < s) or (k > 0 and exclude[k - 1][1] > pe)
+            if "\n" in text[pe:s] and not text[pe:s].strip() and not gap_excluded \
+                    and _continues(text[ps:pe], text[s:e]) and (para == ppara or text[s].islower()):
+                out[-1] = (ps, e, ppara)
+                breaks.append((pe, s))
+                continue
+        out.append((s, e, para))
+    # markdown bold ("**Mr. President,**") hides abbreviations from sentencex and is not text
+    if not breaks and "**" not in text:
+        return out, text
+    parts, cur = [], 0
+    for pe, s in breaks:
+        parts.append(text[cur:pe])
+        parts.append(" " * (s - pe))
+        cur = s
+    parts.append(text[cur:])
+    return out, "".join(parts).replace("**", "  ")
+
+
+def _opens_paragraph(text: str, blocks: list[tuple[int, int, int]], i: int) -> bool:
+    """Block i is body text: at least six words and a sentence end (what a one-word heading heads)."""
+    if i >= len(blocks):
+        return False
+    s, e, _ = blocks[i]
+    return len(text[s:e].split(None, 6)) > 6 and _HAS_SENTENCE_END_RE.search(text, s, e) is not None
+
+
+_HAS_SENTENCE_END_RE = re.compile(r"[.!?…]")
+
+
 def segment(text: str, *, layout: str = "plain",
             exclude: Iterable[tuple[int, int]] | Sequence[Sequence[int]] = ()) -> list[Unit]:
     """Annotation units of `text` in text order (see the module docstring for the rules).
@@ -626,6 +870,11 @@ def segment(text: str, *, layout: str = "plain",
     """
     ranges = _check_args(text, layout, list(exclude or ()))
     blocks = _blocks(text, ranges)
+    if layout == UN_DEBATE:
+        # the rules below read a copy in which the line breaks inside a paragraph (and markdown
+        # bold marks) are blanks; it has the same length, so every offset is an offset into the
+        # original text
+        blocks, text = _join_broken_lines(text, blocks, ranges)
     labels_by_block = [_find_labels(text, s, e) for s, e, _ in blocks]
     all_labels = [lab for labs in labels_by_block for lab in labs]
     transcript = _transcript_mode(all_labels, {s for s, _, _ in blocks})
@@ -634,6 +883,9 @@ def segment(text: str, *, layout: str = "plain",
     # short unpunctuated lines; a run of them is a list or a signature table, not headings
     short_line = [not labels_by_block[i] and _heading_like(text[s:e], max_words=14, min_words=1)
                   for i, (s, e, _) in enumerate(blocks)]
+    # ... except a lettered section heading ("A. Periodic Review") under a section heading
+    section = [short_line[i] and _SECTION_LETTER_RE.match(text, s, e) is not None for i, (s, e, _) in enumerate(blocks)]
+    heading_at = -2   # block index of the last subheading
 
     units: list[Unit] = []
     speaker: tuple[int, int] | None = None
@@ -659,15 +911,23 @@ def segment(text: str, *, layout: str = "plain",
                 whole_kind = STANDFIRST   # a standfirst written without a full stop
             elif layout == "news" and _heading_like(line, max_words=14, min_words=1) and not is_last:
                 whole_kind = SUBHEADING
-            elif (layout == "plain" and not is_last
+            elif (layout in (PLAIN, UN_DEBATE) and not is_last
                   and (speaker is None or _title_case(line))
-                  and _heading_like(line, max_words=10, min_words=2) and not short_line[bi + 1]
-                  and not (bi > 0 and short_line[bi - 1] and len(text[blocks[bi - 1][0]:blocks[bi - 1][1]].split()) <= 3)):
+                  and _heading_like(line, max_words=10, min_words=1)
+                  and (line.split(None, 1)[0] not in _SENTENCE_SUBJECTS or _title_case(line))
+                  # a short line next is a list item, unless it heads a paragraph itself (a
+                  # section heading over a subsection heading: "Support to Ukraine" / "Australia")
+                  and (not short_line[bi + 1] or section[bi + 1]
+                       or (bi + 2 < len(blocks) and not short_line[bi + 2] and _opens_paragraph(text, blocks, bi + 2)))
+                  and (len(_heading_core(line).split()) > 1 or _opens_paragraph(text, blocks, bi + 1))
+                  and not (bi > 0 and short_line[bi - 1] and heading_at != bi - 1
+                           and len(text[blocks[bi - 1][0]:blocks[bi - 1][1]].split()) <= 3)):
                 whole_kind = SUBHEADING
         if whole_kind is not None:
             if whole_kind == SUBHEADING:
                 speaker = None   # a new section: its speaker, if any, is labelled again
-            a, b = _strip_notes(text, bs, be)
+                heading_at = bi
+            a, b = _strip_footnote_mark(text, *_strip_notes(text, bs, be))
             if a < b:
                 units.append(Unit(a, b, whole_kind, None, _flags(text, a, b, ())))
             continue
@@ -675,20 +935,29 @@ def segment(text: str, *, layout: str = "plain",
         # speaker turns of this line
         turns: list[tuple[int, int, tuple[int, int] | None]] = []
         cur, cur_speaker = bs, speaker
+        line_units: list[Unit] = []
         for lab in labels:
-            if lab.start > cur:
+            if lab.after_heading:
+                # the title line run into the first label is a heading, not the speaker's words
+                a, b = _strip_footnote_mark(text, *_strip_notes(text, cur, lab.start))
+                if a < b:
+                    line_units.append(Unit(a, b, SUBHEADING, None, _flags(text, a, b, ())))
+            elif lab.start > cur:
                 turns.append((cur, lab.start, cur_speaker))
             cur, cur_speaker = lab.end, lab.name
         turns.append((cur, be, cur_speaker))
         speaker = cur_speaker
 
-        line_units: list[Unit] = []
         for ts, te, spk in turns:
             ts, te = _trim(text, ts, te)
             if ts >= te:
                 continue
             for a, b, flags in _sentence_spans(text, ts, te):
                 a, b = _strip_notes(text, a, b)
+                # UN records: changes in the chair, and footnote or page numbers standing alone
+                if layout == UN_DEBATE and ((text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b))
+                                            or not _HAS_LETTER_RE.search(text, a, b)):
+                    continue
                 if a < b:
                     line_units.append(Unit(a, b, BODY, spk, _flags(text, a, b, flags)))
 

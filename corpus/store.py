@@ -2,7 +2,8 @@
 
     articles.jsonl     one record per article: id, publisher, url, date, title, licence, the
                        SHA-256 of the text as used, where the text lives, its stored split
-    sentences.jsonl    sentences as character offsets into the article text (never the text)
+    sentences.jsonl    sentences as character offsets into the article text (never the text);
+                       re-segmentation keeps replaced ones as history (status "superseded")
     annotations.jsonl  every label any annotator gave, with who, when and where it came from
     final.jsonl        the final label of each sentence and how it was reached
 
@@ -33,10 +34,16 @@ SENTENCES = "sentences.jsonl"
 ANNOTATIONS = "annotations.jsonl"
 FINAL = "final.jsonl"
 
+# `status` of a sentence record: absent for a current unit; "superseded" for a unit that a newer
+# segmentation no longer cuts (kept with its labels as history, left out of the dataset)
+SUPERSEDED = "superseded"
+SENTENCE_STATUSES = (SUPERSEDED,)
+
 # canonical sort key per store file
 _ORDER = {
     ARTICLES: lambda r: r["article_id"],
-    SENTENCES: lambda r: (r["article_id"], r["index"]),
+    # a superseded sentence (kept as history after re-segmentation) may share its old index
+    SENTENCES: lambda r: (r["article_id"], r["index"], r.get("status") == SUPERSEDED, r["sentence_id"]),
     ANNOTATIONS: lambda r: (r["sentence_id"], r["annotator"], r["annotation_id"]),
     FINAL: lambda r: r["sentence_id"],
 }
@@ -184,8 +191,11 @@ class Store:
     def articles(self) -> dict[str, dict]:
         return {r["article_id"]: r for r in self._read(ARTICLES)}
 
-    def sentences(self, article_id: str | None = None) -> list[dict]:
+    def sentences(self, article_id: str | None = None, include_superseded: bool = False) -> list[dict]:
+        """Current sentence records; with include_superseded also the history of re-segmentation."""
         rows = self._read(SENTENCES)
+        if not include_superseded:
+            rows = [r for r in rows if r.get("status") != SUPERSEDED]
         if article_id is not None:
             rows = [r for r in rows if r["article_id"] == article_id]
         return rows

@@ -28,6 +28,9 @@ named after the defect. Ids, in the order checks run:
   V032 unknown-guideline-version   guideline_version is not a whole number from 1 to the current one
   V033 missing-guideline-version   (warning) the record does not say which guideline version it
                                    follows; it is judged as version 1 (run `warvoices corpus migrate`)
+  V015 relabel-needed              (warning) a labelled sentence was superseded by re-segmentation and none of
+                                   the units now covering its text has a final label yet: relabel them
+                                   (the old labels stay on the superseded record as history)
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ from warvoices.annotation.schema import load_schema
 
 from .countries import load_countries
 from .errors import ChecksumMismatch, Issue, TextUnavailable
-from .store import ANNOTATIONS, ARTICLES, FINAL, SENTENCES, Store, read_jsonl, short_hash
+from .store import ANNOTATIONS, ARTICLES, FINAL, SENTENCE_STATUSES, SENTENCES, SUPERSEDED, Store, read_jsonl, short_hash
 from .texts import TextLoader
 
 ERROR, WARNING = "error", "warning"
@@ -158,6 +161,7 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
     by_article: dict[str, list[tuple[int, int, int, str]]] = defaultdict(list)  # (index, start, end, id)
     with_sentences: set[str] = set()
     seen: dict[str, tuple[str, str]] = {}  # V012: normalised long sentence -> (first id, split)
+    superseded: dict[str, tuple[int, list[str]]] = {}  # re-segmentation history: id -> (line, superseded_by)
     for lineno, rec in read_jsonl(store.path(SENTENCES)):
         sid, aid = rec["sentence_id"], rec["article_id"]
         with_sentences.add(aid)
@@ -173,10 +177,17 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
             continue
         s, e = rec["start"], rec["end"]
         sentences[sid] = (aid, e - s, lineno)
+        current = rec.get("status") != SUPERSEDED
+        if not current:   # few records: kept whole for the history check below
+            superseded[sid] = (lineno, rec.get("superseded_by") or [])
         if aid not in articles:
             issues.append(Issue("V009", ERROR, ptr, f"sentence refers to unregistered article {aid!r}"))
             continue
-        by_article[aid].append((rec["index"], s, e, sid))
+        if rec.get("status") is not None and rec["status"] not in SENTENCE_STATUSES:
+            issues.append(Issue("V011", ERROR, ptr, f"sentence status {rec['status']!r} not in {list(SENTENCE_STATUSES)} "
+                                                    "(no status: a current sentence)"))
+        if current:   # history may overlap the current cuts
+            by_article[aid].append((rec["index"], s, e, sid))
         if rec.get("kind") not in vocab["sentence_kind"]:
             issues.append(Issue("V011", ERROR, ptr, f"kind {rec.get('kind')!r} not in {sorted(vocab['sentence_kind'])}"))
         text = texts.get(aid)
@@ -191,7 +202,7 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
         sp = rec.get("speaker_span")
         if sp and not (0 <= sp[0] < sp[1] <= len(text)):
             issues.append(Issue("V001", ERROR, ptr, f"speaker span {sp} is outside the article text"))
-        if not inside:
+        if not inside or not current:
             continue
         # the same long sentence in two splits leaks test content into training
         sent = text[s:e].split()
@@ -253,7 +264,34 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
             if aid not in ann_seen:
                 issues.append(Issue("V009", ERROR, ptr, f"final label derived from unknown annotation {aid!r}"))
         issues.extend(_labels_issues(schema, rec, ptr, sentence_len(rec.get("sentence_id"))))
+
+    # re-segmentation history: labels of a superseded unit wait for its replacements to be labelled
+    labelled = set(final_seen) | {r.get("sentence_id") for _, r in read_jsonl(store.path(ANNOTATIONS))}
+    for sid, (lineno, by) in superseded.items():
+        ptr = f"{where(SENTENCES, lineno)} ({sid})"
+        for other in by:
+            if other not in sentences:
+                issues.append(Issue("V009", ERROR, ptr, f"superseded_by names unknown sentence {other!r}"))
+        if sid in labelled and not any(o in final_seen for o in by):
+            issues.append(Issue("V015", WARNING, ptr,
+                                f"labelled sentence superseded by re-segmentation; relabel {', '.join(by) or '(no unit now covers its text)'}"
+                                " (its labels are kept on this record)"))
     return issues
+
+
+def migration_summary(store: Store) -> str | None:
+    """One line on the store's re-segmentation history, or None when nothing was superseded."""
+    finals = store.finals()
+    labelled = set(finals) | {a["sentence_id"] for a in store.annotations()}
+    sup = [r for r in store.sentences(include_superseded=True) if r.get("status") == SUPERSEDED]
+    if not sup:
+        return None
+    waiting = [r["sentence_id"] for r in sup if r["sentence_id"] in labelled
+               and not any(o in finals for o in r.get("superseded_by") or [])]
+    line = (f"re-segmentation history: {len(sup)} superseded sentence(s) in {len({r['article_id'] for r in sup})} "
+            f"article(s), {sum(r['sentence_id'] in labelled for r in sup)} of them labelled; "
+            f"{len(waiting)} still to relabel (V015)")
+    return line + (f": {', '.join(waiting)}" if waiting else "")
 
 
 def summarize(issues: list[Issue]) -> str:
