@@ -21,7 +21,8 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator
 
 from .errors import InputError
 
@@ -75,6 +76,24 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_writer(path: Path, keep: Callable[[], bool] = lambda: True):
+    """A text file handle whose content replaces `path` only when the block ends without error
+    and `keep()` is true (otherwise the old file stays): for writers that stream records."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        if keep():
+            os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -209,6 +228,10 @@ class Store:
     # -- writers (whole-file, atomic) ----------------------------------------------------
     def write_articles(self, records: Iterable[dict]) -> int:
         return self._write(ARTICLES, records)
+
+    def sentence_order(self, rec: dict):
+        """The canonical sort key of sentences.jsonl (article first)."""
+        return _ORDER[SENTENCES](rec)
 
     def write_sentences(self, records: Iterable[dict]) -> int:
         return self._write(SENTENCES, records)
