@@ -117,6 +117,7 @@ _LEADING_NOTE_RE = re.compile(rf"{_NOTE}\s*")
 # text. An en or em dash is not taken: in transcripts it continues an interrupted sentence
 # ("— and one that we hope ..."). A capital letter with a full stop is not taken: it is far more often an initial ("A. Lind").
 _LIST_MARKER_RE = re.compile(r"(?:[-•▪●◦·‣∙*](?!\*)|o(?=[^\S\n]+[A-Z])|\d{1,3}[.)]|[a-z]\)|\((?:\d{1,3}|[a-z]|[ivx]{1,5})\))[^\S\n]+(?=\S)")
+_LIST_MARKER_FIRST = frozenset("-•▪●◦·‣∙*(")
 # A footnote mark after a heading ("Middle East *", "Sovereign Assets†"); "**" is markdown bold.
 _FOOTNOTE_MARK_RE = re.compile(r"[ \t]*(?:(?<!\*)\*|[†‡]+)$")
 _DATED_BRACKET = r"\[[^\[\]\n]{0,60}\d{1,2}/\w{1,2}/\d{2,4}\]"
@@ -594,7 +595,11 @@ def _strip_notes(text: str, a: int, b: int) -> tuple[int, int]:
     if bold:
         a, b = _strip_bold(text, a, b)
     while True:
-        m = _LEADING_NOTE_RE.match(text, a, b) or _LIST_MARKER_RE.match(text, a, b)
+        # a note opens with "(" or "<"; a list marker with a bullet, a digit, a lower-case letter or "("
+        ch = text[a]
+        m = _LEADING_NOTE_RE.match(text, a, b) if ch in "(<" else None
+        if m is None and (ch in _LIST_MARKER_FIRST or ch.isdigit() or ch.islower()):
+            m = _LIST_MARKER_RE.match(text, a, b)
         if not m or m.end() >= b:
             break
         a = m.end()
