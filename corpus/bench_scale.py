@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from .bench_corpus import machine
-from .store import ANNOTATIONS, ARTICLES, FINAL, SENTENCES, PACKAGE_DIR, Store, dumps, read_jsonl
+from .store import ANNOTATIONS, ARTICLES, FINAL, PACKAGE_DIR, SENTENCES, SUPERSEDED, Store, dumps, read_jsonl
 from .texts import resolve_archive
 
 RESULT = PACKAGE_DIR / "bench_scale.json"
@@ -53,7 +53,8 @@ def make_store(src: Store, root: Path, units: int) -> dict:
     """A store of about `units` units replicating `src`'s archive articles; returns its size."""
     per_article: dict[str, int] = {}
     for rec in src.iter_records(SENTENCES):
-        per_article[rec["article_id"]] = per_article.get(rec["article_id"], 0) + 1
+        if rec.get("status") != SUPERSEDED:   # re-segmentation history is not a unit
+            per_article[rec["article_id"]] = per_article.get(rec["article_id"], 0) + 1
     articles = [a for a in src.articles().values()
                 if "archive_file" in a["text_source"] and per_article.get(a["article_id"])]
     labelled = {}
@@ -115,7 +116,7 @@ def bench_size(units: int, archive: Path, workdir: Path) -> dict:
     common = ["--store", str(store), "--archive", str(archive), "--no-progress"]
     steps = {}
     steps["segment"] = run_child(cli + ["corpus", "segment"] + common)
-    real_units = sum(1 for _ in read_jsonl(store / SENTENCES))
+    real_units = sum(1 for _, r in read_jsonl(store / SENTENCES) if r.get("status") != SUPERSEDED)
     steps["validate"] = run_child(cli + ["corpus", "validate"] + common)
     out = workdir / f"dataset-{units}"
     steps["build"] = run_child(cli + ["build"] + common + ["--out", str(out)])
