@@ -314,11 +314,12 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
 
 def migration_summary(store: Store) -> str | None:
     """One line on the store's re-segmentation history, or None when nothing was superseded."""
-    finals = store.finals()
-    labelled = set(finals) | {a["sentence_id"] for a in store.annotations()}
-    sup = [r for r in store.sentences(include_superseded=True) if r.get("status") == SUPERSEDED]
+    # streamed: only the (few) superseded records are kept, not the sentence file
+    sup = [r for r in store.iter_records(SENTENCES) if r.get("status") == SUPERSEDED]
     if not sup:
         return None
+    finals = store.finals()
+    labelled = set(finals) | {a["sentence_id"] for a in store.iter_records(ANNOTATIONS)}
     waiting = [r["sentence_id"] for r in sup if r["sentence_id"] in labelled
                and not any(o in finals for o in r.get("superseded_by") or [])]
     line = (f"re-segmentation history: {len(sup)} superseded sentence(s) in {len({r['article_id'] for r in sup})} "
