@@ -460,8 +460,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-posterior", type=float, default=0.0, metavar="P",
                         help="with --vote dawid_skene, send items whose winning posterior is below P "
                              "to adjudication (default: %(default)s)")
-    parser.add_argument("--decisions", metavar="FILE",
-                        help="JSON Lines of adjudicator decisions to turn into final records")
+    parser.add_argument("--decisions", metavar="FILE", action="append",
+                        help="JSON Lines of adjudicator decisions to turn into final records (repeatable, e.g. "
+                             "every STORE/batches/*.decisions.jsonl)")
     parser.add_argument("--disputes", metavar="FILE",
                         help=f"where to write the open disputes (default: {DEFAULT_DISPUTES}/NAME.disputes.json)")
     parser.add_argument("--dry-run", action="store_true", help="report what would be written, write nothing")
@@ -506,11 +507,20 @@ def update_store(store, batch: Batch, *, vote: str = "none", min_posterior: floa
     return Update(agg, plan, decided, entries, path)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, quiet: bool = False) -> int:
+    """`annotate adjudicate` without Label Studio. `args.decision_records` (optional) adds decisions
+    already read; `quiet` prints nothing (a dry run that only validates)."""
+    if quiet:
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            return run(args)
     schema = load_schema()
     store, batch = load_batch(args, schema)
     disputes_path = Path(args.disputes) if args.disputes else DEFAULT_DISPUTES / f"{output_name(args)}.disputes.json"
-    decisions = read_decisions(args.decisions) if args.decisions else []
+    files = [args.decisions] if isinstance(args.decisions, (str, Path)) else (args.decisions or [])
+    decisions = [d for f in files for d in read_decisions(f)] + list(getattr(args, "decision_records", None) or [])
     up = update_store(store, batch, vote=args.vote, min_posterior=args.min_posterior, decisions=decisions,
                       disputes_path=disputes_path, dry_run=args.dry_run, schema=schema)
     c = batch.status_counts

@@ -787,7 +787,9 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
                         help="corpus store directory holding annotations.jsonl (default: %(default)s)")
     parser.add_argument("--batch", metavar="NAME",
                         help="only records pushed as this batch (origin.batch); also the report name")
-    parser.add_argument("--articles", nargs="+", metavar="ID", help="only sentences of these articles")
+    from .cli_args import add_articles_argument
+
+    add_articles_argument(parser, help="only sentences of these articles (ids separated by spaces or commas)")
     parser.add_argument("--sentences", nargs="+", metavar="ID", help="only these sentence ids")
     parser.add_argument("--name", metavar="NAME",
                         help="name of the outputs (default: the --batch name, else 'all' or 'selection')")
@@ -802,7 +804,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="FILE",
                         help="agreement thresholds, per field (default: %(default)s)")
     parser.add_argument("--archive", metavar="DIR",
-                        help="external text archive for the sentence texts (default: $WARVOICES_ARCHIVE)")
+                        help="external text archive for the sentence texts (default: $WARVOICES_ARCHIVE, else "
+                             "../shared/archive when present)")
     parser.add_argument("--no-texts", action="store_true",
                         help="do not read sentence texts; token-overlap F1 is then reported as undefined")
 
@@ -829,11 +832,13 @@ def load_batch(args: argparse.Namespace, schema: Schema | None = None) -> tuple[
 
 def read_texts(store: Store, batch: Batch, archive: str | None) -> dict[str, str]:
     """Sentence texts of the batch, read and checksum-verified through the corpus text loader."""
-    from warvoices.corpus.texts import TextLoader, resolve_archive
+    from warvoices.corpus.texts import TextLoader, archive_source, resolve_archive
     from warvoices.corpus.textview import sentence_texts
 
     articles = sorted({article_of(sid) for sid in batch.answers})
-    return sentence_texts(store, TextLoader(resolve_archive(archive)), articles)
+    path = resolve_archive(archive)
+    print(f"archive: {path or '-'} ({archive_source(archive)})")
+    return sentence_texts(store, TextLoader(path), articles)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,12 +4,19 @@ adjudication.
     annotate config                   render annotation/label_config.xml from the schema
     annotate server setup|start|stop|status
     annotate users add|list
-    annotate push --batch B --articles ID,.. --annotators ann-a,ann-b
-    annotate pull --batch B
+    annotate push --batch B --articles ID ID.. --annotators ann-a,ann-b
+    annotate tasks|submit --batch B --annotator NAME   annotators working through the API
+    annotate pull --batch B [--accept-edits]
     annotate agreement --batch B      (annotation/agreement.py)
     annotate adjudicate --batch B     (annotation/aggregate.py, plus the Label Studio
                                        adjudication project: --pull brings the decisions back)
     annotate prelabel --collection DIR --out DIR   (annotation/prelabel.py: units + baseline predictions)
+    annotate migrate-ids              (old annotation ids ls:P:A -> ls:SERVER:P:A)
+
+--articles takes ids separated by spaces or commas, in every command. The archive of texts is
+--archive, else $WARVOICES_ARCHIVE, else ../shared/archive when present; commands that read texts
+say which one they used. Printed next steps repeat the options given (data directory, URL, store,
+archive), so they run as printed.
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ from pathlib import Path
 from warvoices.corpus.errors import WarVoicesError
 
 from . import ls_server
+from .cli_args import add_articles_argument
 
 CONNECTION_HELP = (
     "Connection: the server of --data-dir (its URL is in DATA_DIR/warvoices/server.json) unless --url is "
@@ -46,7 +54,8 @@ def _store_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", type=Path, default=DEFAULT_STORE, metavar="DIR",
                    help=f"corpus store directory (default: {DEFAULT_STORE})")
     p.add_argument("--archive", type=Path, default=None, metavar="DIR",
-                   help=f"external text archive (default: ${ARCHIVE_ENV}); needed for archive articles")
+                   help=f"external text archive (default: ${ARCHIVE_ENV}, else ../shared/archive when present); "
+                        "needed for archive articles")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -61,9 +70,11 @@ def _client(args):
 
 
 def _loader(args):
-    from warvoices.corpus.texts import TextLoader, resolve_archive
+    from warvoices.corpus.texts import TextLoader, archive_source, resolve_archive
 
-    return TextLoader(resolve_archive(args.archive))
+    archive = resolve_archive(args.archive)
+    print(f"archive: {archive or '-'} ({archive_source(args.archive)})")
+    return TextLoader(archive)
 
 
 def _user_map(args) -> dict[int, str]:
@@ -105,7 +116,10 @@ def cmd_server_start(args) -> int:
     paths = ls_server.Paths(Path(state.data_dir))
     print(f"Label Studio {state.ls_version or ''} is running at {state.url} (pid {state.pid}), data in {state.data_dir}")
     print(f"admin login: {state.admin_email}, password in {paths.password}; API token in {paths.token}")
-    print(f"stop it with `warvoices annotate server stop --data-dir {args.data_dir or data_dir}`")
+    from .cli_args import next_command
+
+    print(f"server identity: {(ls_server.read_identity(paths) or {}).get('server_id', '-')} (names pulled annotations)")
+    print("stop it with `" + next_command(args, "annotate", "server", "stop", store=False, archive=False) + "`")
     return 0
 
 
@@ -150,9 +164,7 @@ def cmd_users_list(args) -> int:
 
 # -- push / pull -------------------------------------------------------------------------------
 def _article_ids(args) -> list[str] | None:
-    ids: list[str] = []
-    if args.articles:
-        ids += [a.strip() for a in args.articles.split(",") if a.strip()]
+    ids: list[str] = list(args.articles or [])
     if args.articles_file:
         path = Path(args.articles_file)
         if not path.is_file():
@@ -177,45 +189,146 @@ def cmd_push(args) -> int:
     if len(set(names)) != len(names):
         raise WarVoicesError("an annotator is listed twice in --annotators")
     paths = ls_server.Paths(_data_dir(args).resolve())
+    if not args.predictions and (args.model or args.model_version):
+        raise WarVoicesError("--model/--model-version describe --predictions FILE; give the file too")
     with _client(args) as client:
         client.whoami()  # fail early (server down, wrong token) before reading any text
-        users = load_users(paths)
-        for n in names:
-            if n not in users:
-                rec, what = add_annotator(client, paths, n)
-                print(f"{n}: {what} (password stored in {paths.users})")
-        users = load_users(paths)
+
+        def accounts() -> dict[str, dict]:
+            # called by push_batch once articles, texts and predictions are checked
+            users = load_users(paths)
+            for n in names:
+                if n not in users:
+                    rec, what = add_annotator(client, paths, n)
+                    print(f"{n}: {what} (password stored in {paths.users})")
+            users = load_users(paths)
+            return {n: users[n] for n in names}
+
         info = {"model": args.model, "version": args.model_version} if args.predictions else None
-        if not args.predictions and (args.model or args.model_version):
-            raise WarVoicesError("--model/--model-version describe --predictions FILE; give the file too")
         report = push_batch(client, store, _loader(args), args.batch, _article_ids(args),
-                            {n: users[n] for n in names}, prediction_info=info,
+                            accounts, prediction_info=info,
                             predictions_path=Path(args.predictions) if args.predictions else None,
                             chunk=args.chunk, progress=not args.no_progress)
+    from .cli_args import next_command
+
     print(report.summary())
-    print(f"annotators log in at {client.url} and work only in their own project ('wv {args.batch} <name>')")
+    print("each annotator logs in and works only in their own project (the one-server layout: they can see the "
+          "others' projects; see README, Annotation, blindness):")
+    for who, p in report.projects.items():
+        print(f"  {who:<12} {client.url}/projects/{p['project']}/data")
+    print("next, when they have submitted: " + next_command(args, "annotate", "pull", "--batch", args.batch))
     return 0
 
 
 def cmd_pull(args) -> int:
     from warvoices.corpus.store import Store
 
+    from .cli_args import next_command
     from .ls_pull import pull_batch
 
+    accept = True if args.accept_edits else set(args.accept_edit or []) or False
     with _client(args) as client:
         report = pull_batch(client, Store(args.store), _loader(args), args.batch, _user_map(args),
-                            progress=not args.no_progress)
+                            progress=not args.no_progress, accept_edits=accept)
     print(report.summary())
+    if report.added or report.already:
+        print("next: see agreement with `" + next_command(args, "annotate", "agreement", "--batch", args.batch,
+                                                           connection=False) + "`,")
+        print("      settle the final labels with `" + next_command(args, "annotate", "adjudicate", "--batch",
+                                                                     args.batch) + "`,")
+        print("      and refresh the tables rendered from the store with `" + next_command(args, "generate", store=False,
+                                                                                        connection=False, archive=False)
+              + "` (the test suite checks them)")
+    return 0
+
+
+# -- annotators working through the API ---------------------------------------------------------
+def _annotator_client(args, name: str):
+    from .ls_users import annotator_client
+
+    paths = ls_server.Paths(_data_dir(args).resolve())
+    url = args.url
+    if url is None:
+        state = ls_server.ServerState.load(paths)
+        if state is None:
+            raise WarVoicesError(f"no server is recorded for {_data_dir(args)}; start it with `warvoices annotate "
+                                 "server start` or pass --url")
+        url = state.url
+    return annotator_client(paths, url, name)
+
+
+def cmd_tasks(args) -> int:
+    from warvoices.corpus.store import Store
+
+    from .ls_answers import write_tasks
+
+    client = _annotator_client(args, args.annotator) if args.adjudication else None
+    try:
+        n = write_tasks(Store(args.store), _loader(args), args.batch, args.annotator, Path(args.out),
+                        adjudication=args.adjudication, client=client)
+    finally:
+        if client is not None:
+            client.close()
+    print(f"wrote {n} unit(s) of {args.annotator}'s {'adjudication ' if args.adjudication else ''}tasks in batch "
+          f"{args.batch} to {args.out} (sentence texts: keep this file outside the repository)")
+    return 0
+
+
+def cmd_submit(args) -> int:
+    from warvoices.corpus.store import Store
+
+    from .cli_args import next_command
+    from .ls_answers import submit_answers
+
+    with _annotator_client(args, args.annotator) as client:
+        report = submit_answers(client, Store(args.store), _loader(args), args.batch, args.annotator,
+                                Path(args.answers), adjudication=args.adjudication)
+    print(report.summary())
+    if args.adjudication:
+        print("next: " + next_command(args, "annotate", "adjudicate", "--batch", args.batch, "--pull"))
+    else:
+        print("next, when every annotator has submitted: " + next_command(args, "annotate", "pull", "--batch",
+                                                                          args.batch))
+    return 0
+
+
+def cmd_migrate_ids(args) -> int:
+    from warvoices.corpus.store import Store
+
+    from .ls_migrate import migrate_ids
+    from .ls_server import ensure_identity, read_identity
+
+    server_id = None
+    if args.data_dir:
+        paths = ls_server.Paths(Path(args.data_dir).resolve())
+        if not paths.own.is_dir():
+            raise WarVoicesError(f"{args.data_dir} is not a Label Studio data directory WarVoices knows "
+                                 f"({paths.own} is missing)")
+        server_id = (read_identity(paths) or ensure_identity(paths))["server_id"]
+    from warvoices.corpus.store import DEFAULT_STORE
+
+    m = migrate_ids(Store(args.store or DEFAULT_STORE), server_id, dry_run=args.dry_run)
+    print(m.summary())
+    if args.dry_run and m.renamed:
+        print("dry run: nothing written")
     return 0
 
 
 # -- agreement / adjudication (helper modules' hooks) --------------------------------------------
 def cmd_adjudicate(args) -> int:
+    """Everything is read and checked first (server, batch, texts, decisions, aggregation in a dry
+    run); only then are final.jsonl, the disputes file, the decisions file and the adjudication
+    project written."""
+    import copy
+
     from warvoices.corpus.store import Store
 
     from . import aggregate
     from .agreement import output_name
-    from .ls_adjudication import pull_decisions, push_disputes, read_disputes
+    from .cli_args import next_command
+    from .ls_adjudication import decisions_path, pull_decisions, push_disputes, read_disputes, write_decisions
+    from .ls_batch import load_manifest
+    from .ls_pull import batch_corpus, check_server
 
     store = Store(args.store)
     use_ls = not args.no_label_studio
@@ -224,30 +337,58 @@ def cmd_adjudicate(args) -> int:
     if use_ls and not args.batch:
         raise WarVoicesError("the Label Studio adjudication project belongs to a batch: give --batch NAME "
                              "(or --no-label-studio to only write final.jsonl and the disputes file)")
-    if args.pull:
-        if args.decisions:
-            raise WarVoicesError("give either --pull (decisions from Label Studio) or --decisions FILE, not both")
-        with _client(args) as client:
-            decisions, counts = pull_decisions(client, store, _loader(args), args.batch, _user_map(args))
-        print(f"adjudication project: {counts['submitted']} decision(s), {counts['skipped']} skipped, "
-              f"{counts['cancelled']} cancelled")
-        from .ls_adjudication import decisions_path
-
-        args.decisions = str(decisions_path(store, args.batch)) if decisions else None
-    rc = aggregate.run(args)
-    if rc != 0 or args.dry_run or not use_ls:
-        return rc
-    disputes = Path(args.disputes) if args.disputes else aggregate.DEFAULT_DISPUTES / f"{output_name(args)}.disputes.json"
-    entries = read_disputes(disputes)
-    if not entries:
-        print("no open disputes: nothing for the adjudication project")
+    if args.pull and args.decisions:
+        raise WarVoicesError("give either --pull (decisions from Label Studio) or --decisions FILE, not both")
+    client = loader = None
+    decisions: list[dict] = []
+    try:
+        if use_ls:
+            manifest = load_manifest(store, args.batch)
+            loader = _loader(args)
+            batch_corpus(store, loader, manifest)  # every text of the batch is readable (archive given?)
+            client = _client(args)
+            client.whoami()  # server up, token right
+            check_server(client, manifest)
+            if args.pull:
+                decisions, counts = pull_decisions(client, store, loader, args.batch, _user_map(args), write=False)
+                print(f"adjudication project: {counts['submitted']} decision(s), {counts['skipped']} skipped, "
+                      f"{counts['cancelled']} cancelled")
+        # the whole aggregation once without writing: a bad decision or record fails here
+        dry = copy.copy(args)
+        dry.dry_run, dry.decision_records = True, decisions
+        rc = aggregate.run(dry, quiet=True)
+        if rc != 0:
+            return rc
+        if args.dry_run:
+            args.decision_records = decisions
+            return aggregate.run(args)
+        if args.pull:
+            path = write_decisions(store, args.batch, decisions)
+            print(f"wrote {len(decisions)} decision(s) to {path}")
+            args.decisions = [str(decisions_path(store, args.batch))] if decisions else None
+        rc = aggregate.run(args)
+        if rc != 0 or not use_ls:
+            return rc
+        disputes = Path(args.disputes) if args.disputes else aggregate.DEFAULT_DISPUTES / f"{output_name(args)}.disputes.json"
+        entries = read_disputes(disputes)
+        if not entries:
+            print("no open disputes: nothing for the adjudication project")
+            print("next: refresh the tables rendered from the store with `" + next_command(
+                args, "generate", store=False, connection=False, archive=False) + "`, then rebuild the dataset "
+                "with `" + next_command(args, "build", "--out", "out/dataset", connection=False) + "`")
+            return 0
+        res = push_disputes(client, store, loader, args.batch, entries)
+        print(f"adjudication project {res['project']} at {client.url}: {res['new']} task(s) added, {res['existing']} "
+              f"already there ({client.url}/projects/{res['project']}/data). The form starts empty; the annotators' "
+              "answers are shown side by side above it.")
+        again = ["annotate", "adjudicate", "--batch", args.batch, "--pull"]
+        if args.disputes:
+            again += ["--disputes", str(args.disputes)]
+        print("next, when the adjudicator has submitted: " + next_command(args, *again))
         return 0
-    with _client(args) as client:
-        res = push_disputes(client, store, _loader(args), args.batch, entries)
-    print(f"adjudication project {res['project']} at {client.url}: {res['new']} task(s) added, {res['existing']} "
-          f"already there. When the adjudicator has submitted them, run "
-          f"`warvoices annotate adjudicate --batch {args.batch} --pull`")
-    return 0
+    finally:
+        if client is not None:
+            client.close()
 
 
 def register(sub) -> None:
@@ -255,12 +396,20 @@ def register(sub) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     asub = p.add_subparsers(dest="annotate_command", metavar="STEP", required=True)
 
-    c = asub.add_parser("config", help="render annotation/label_config.xml from annotation/schema.yaml")
+    c = asub.add_parser("config", help="render annotation/label_config.xml from annotation/schema.yaml",
+                        description="Write the Label Studio labeling config (annotation/label_config.xml) rendered "
+                                    "from annotation/schema.yaml; --check only compares. `warvoices generate` does "
+                                    "this too, with every other rendering of the schema.")
     c.add_argument("--check", action="store_true", help="only compare; exit 1 when the file is out of date")
     c.set_defaults(func=cmd_config)
 
     # server
-    s = asub.add_parser("server", help="set up, start, stop or check the local Label Studio server")
+    s = asub.add_parser("server", help="set up, start, stop or check the local Label Studio server",
+                        description="The local Label Studio server: `setup` installs it in its own venv, `start` "
+                                    "runs it on 127.0.0.1 with a data directory of yours, `status` and `stop` "
+                                    "check and end it. The data directory holds the database, WarVoices' files "
+                                    "(DATA_DIR/warvoices/: state, log, admin token and password, users, the "
+                                    "server's identity) and is never part of the repository.")
     ssub = s.add_subparsers(dest="server_command", metavar="ACTION", required=True)
     x = ssub.add_parser("setup", help=f"create the server's own virtual environment with label-studio=={ls_server.LS_VERSION}",
                         description="Create the virtual environment Label Studio runs in (default "
@@ -281,15 +430,23 @@ def register(sub) -> None:
     x.add_argument("--venv", type=Path, default=None, help=f"the server's venv (default: ${ls_server.VENV_ENV} or <repo>/.venv-ls)")
     x.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for it to answer (default: %(default)s)")
     x.set_defaults(func=cmd_server_start)
-    x = ssub.add_parser("stop", help="stop the server of a data directory (SIGTERM, then SIGKILL)")
+    x = ssub.add_parser("stop", help="stop the server of a data directory (SIGTERM, then SIGKILL)",
+                        description="Stop the server recorded for the data directory: SIGTERM to its process "
+                                    "group, SIGKILL after 15 s. Returns when every process of it has ended and its "
+                                    "port is free, so `server start` may follow at once.")
     _data_dir_arg(x)
     x.set_defaults(func=cmd_server_stop)
-    x = ssub.add_parser("status", help="is the server running? (exit 0 yes, 3 no)")
+    x = ssub.add_parser("status", help="is the server running? (exit 0 yes, 3 no)",
+                        description="Show the data directory's server: URL, pid, state, version, admin user, "
+                                    "server identity, token file and log. Exit status 0 when it answers, 3 when not.")
     _data_dir_arg(x)
     x.set_defaults(func=cmd_server_status)
 
     # users
-    u = asub.add_parser("users", help="annotator accounts on the Label Studio server")
+    u = asub.add_parser("users", help="annotator accounts on the Label Studio server",
+                        description="Annotator ids (ann-a, adj-1, …) and their Label Studio accounts: `add` creates "
+                                    "or maps one, `list` shows them. The mapping and generated passwords are kept in "
+                                    "DATA_DIR/warvoices/users.json (mode 0600).")
     usub = u.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     x = usub.add_parser("add", help="create the Label Studio user of an annotator (or map an existing account)",
                         description="Create a Label Studio user for annotator NAME (e-mail NAME@warvoices.local unless "
@@ -300,7 +457,9 @@ def register(sub) -> None:
     x.add_argument("--email", default=None, help="the Label Studio login (default: NAME@warvoices.local)")
     _connection_args(x)
     x.set_defaults(func=cmd_users_add)
-    x = usub.add_parser("list", help="list registered annotators and their Label Studio users")
+    x = usub.add_parser("list", help="list registered annotators and their Label Studio users",
+                        description="List the annotators registered for the data directory's server: id, e-mail, "
+                                    "Label Studio user id and whether a password is stored (never shown).")
     _data_dir_arg(x)
     x.set_defaults(func=cmd_users_list)
 
@@ -312,9 +471,16 @@ def register(sub) -> None:
                                     "before and after it, title, publisher, date). Annotators missing from "
                                     "users.json are created. Rerunning the same command adds nothing; an "
                                     "interrupted push resumes. The manifest STORE/batches/NAME.json records what went "
-                                    "where.\n\n" + CONNECTION_HELP)
+                                    "where, and the server's identity: the batch is pulled from that server only.\n\n"
+                                    "Blindness: all annotators share one server, each with a project of their own; "
+                                    "the open-source edition cannot hide the other projects from them (README, "
+                                    "Annotation). The push prints each annotator's project link; work done in "
+                                    "another annotator's project is refused at pull (LS009).\n\n"
+                                    "Pre-annotation: --predictions FILE from `warvoices baselines predict --articles ID ... "
+                                    "--format label-studio` (one or several models); every line is checked against "
+                                    "the schema and its dependencies first.\n\n" + CONNECTION_HELP)
     x.add_argument("--batch", required=True, metavar="NAME", help="batch name (1-24 characters: letters, digits, . _ -)")
-    x.add_argument("--articles", default=None, metavar="ID,ID", help="comma-separated article ids")
+    add_articles_argument(x)
     x.add_argument("--articles-file", default=None, metavar="FILE", help="file with one article id per line (# comments)")
     x.add_argument("--annotators", required=True, metavar="A,B", help="annotator ids, e.g. ann-a,ann-b")
     x.add_argument("--predictions", default=None, metavar="FILE",
@@ -334,12 +500,69 @@ def register(sub) -> None:
                                     "labels, missing required choices, spans outside or not matching their sentence, "
                                     "tasks not in the corpus, duplicate annotations; error ids LS000-LS011, see "
                                     "annotation/ls_pull.py) and only then add the records to annotations.jsonl. "
-                                    "Skipped and cancelled tasks are recorded. Pulling twice adds nothing twice.\n\n"
+                                    "Skipped and cancelled tasks are recorded. Pulling twice adds nothing twice. "
+                                    "Records are named after the server's identity (ls:SERVER:PROJECT:ANNOTATION); "
+                                    "a batch is only pulled from the server it was pushed to.\n\n"
+                                    "An answer edited in Label Studio after it was pulled (a different status, label "
+                                    "or span; the time spent does not count) is LS011, listed field by field: undo the "
+                                    "edit and pull again, or keep it as a new revision with --accept-edit ID / "
+                                    "--accept-edits (the stored answer stays as history).\n\n"
+                                    "Afterwards run `warvoices generate` (tables rendered from the store).\n\n"
                                     + CONNECTION_HELP)
-    x.add_argument("--batch", required=True, metavar="NAME")
+    x.add_argument("--batch", required=True, metavar="NAME", help="the batch to pull (its manifest is STORE/batches/NAME.json)")
+    x.add_argument("--accept-edits", action="store_true",
+                   help="keep every answer edited in Label Studio after it was pulled (LS011) as a new revision "
+                        "(<id>:r2, …); the stored answer stays in the store as history")
+    x.add_argument("--accept-edit", action="append", type=int, metavar="ANNOTATION",
+                   help="the same for one Label Studio annotation id (repeatable; the LS011 message names it)")
     _store_args(x)
     _connection_args(x)
     x.set_defaults(func=cmd_pull)
+
+    x = asub.add_parser("tasks", help="write an annotator's tasks of a batch to a file, for annotators working "
+                                      "through the API",
+                        description="Write the units of ANNOTATOR's own project in batch NAME (or, with "
+                                    "--adjudication, of the batch's adjudication project, with every annotator's "
+                                    "answer as A, B, ... and the disputed fields) to JSON Lines, one article per "
+                                    "line with its units in order. For language-model or scripted annotators, who "
+                                    "then answer with `annotate submit`. The file holds sentence texts: it is "
+                                    "refused inside the repository.\n\n" + CONNECTION_HELP,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    x.add_argument("--batch", required=True, metavar="NAME", help="the pushed batch")
+    x.add_argument("--annotator", required=True, metavar="NAME", help="whose project (a registered annotator)")
+    x.add_argument("--out", required=True, metavar="FILE", help="JSON Lines file to write (outside the repository)")
+    x.add_argument("--adjudication", action="store_true", help="the batch's adjudication project instead")
+    _store_args(x)
+    _connection_args(x)
+    x.set_defaults(func=cmd_tasks)
+
+    x = asub.add_parser("submit", help="submit an annotator's answers into their own Label Studio project, with "
+                                       "their own token",
+                        description="Submit ANSWERS (JSON Lines in the answer shape of `corpus annotate-direct`: "
+                                    "sentence_id, one label per choice field, source_mentions as text; optional "
+                                    "note, lead_time, or skipped: true) as annotations of ANNOTATOR's own Label "
+                                    "Studio user in their project of batch NAME (or the adjudication project). Every "
+                                    "line is checked against the schema and the batch before anything is sent; tasks "
+                                    "this user already answered are left alone, so a rerun resumes. Then `annotate "
+                                    "pull` brings the answers in like any other.\n\n" + CONNECTION_HELP,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    x.add_argument("--batch", required=True, metavar="NAME", help="the pushed batch")
+    x.add_argument("--annotator", required=True, metavar="NAME", help="the annotator submitting (their own token)")
+    x.add_argument("--answers", required=True, metavar="FILE", help="the answers, JSON Lines")
+    x.add_argument("--adjudication", action="store_true", help="answers are decisions in the adjudication project")
+    _store_args(x)
+    _connection_args(x)
+    x.set_defaults(func=cmd_submit)
+
+    from . import ls_migrate
+
+    x = asub.add_parser("migrate-ids", help="rename annotation ids of the old format ls:P:A to ls:SERVER:P:A",
+                        formatter_class=argparse.RawDescriptionHelpFormatter, description=ls_migrate.__doc__)
+    x.add_argument("--store", type=Path, default=None, metavar="DIR", help="corpus store directory (default: corpus/data)")
+    x.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                   help="the data directory of the server the old batches were pushed to, if it still exists")
+    x.add_argument("--dry-run", action="store_true", help="only report what would change")
+    x.set_defaults(func=cmd_migrate_ids)
 
     # agreement and adjudication: helper modules' own arguments and run()
     from . import aggregate, agreement
@@ -352,9 +575,11 @@ def register(sub) -> None:
     aggregate.add_arguments(x)
     x.description = (x.description or "") + (
         "\n\nLabel Studio: with --batch, the open disputes then go to the batch's adjudication project "
-        "('wv NAME adjudication'), each annotator's answer shown as a prediction to pick from. When the "
-        "adjudicator has submitted, `--pull` reads the decisions back (validated like any export) and writes "
-        "them as final labels (method adjudicated). --no-label-studio keeps everything local.\n\n" + CONNECTION_HELP)
+        "('wv NAME adjudication'). Its form starts empty; the annotators' answers are shown side by side above it "
+        "(anonymous: answer A, answer B, …), never pre-filled. When the adjudicator has submitted, `--pull` reads "
+        "the decisions back (validated like any export), keeps them in STORE/batches/NAME.decisions.jsonl and "
+        "writes them as final labels (method adjudicated). Server, texts and decisions are all checked before "
+        "anything is written. --no-label-studio keeps everything local.\n\n" + CONNECTION_HELP)
     x.add_argument("--pull", action="store_true", help="first read the adjudicator's decisions from Label Studio")
     x.add_argument("--no-label-studio", action="store_true",
                    help="do not touch Label Studio (only final.jsonl and the disputes file)")

@@ -2,17 +2,21 @@
 
 `annotate adjudicate` (annotation/aggregate.py) settles what the annotators agree on and lists
 the rest as disputes. Here each disputed sentence becomes one task of the batch's adjudication
-project (`wv <batch> adjudication`), showing the same sentence and context and, as predictions
-to pick from, every annotator's full answer (model_version = the annotator id). The
-adjudicator opens a prediction, corrects it if needed and submits. Pulling turns each submitted
-adjudication into a decision record for `aggregate.apply_adjudications`, which writes the final
-label with method `adjudicated` for each field the decision settles.
+project (`wv <batch> adjudication`), showing the same sentence and context and, in a table
+beside each other, every annotator's full answer (as "answer A", "answer B", … in the order of
+their annotation ids, without names). The form itself starts empty: the answers are task data
+shown by the config (ls_config.render_adjudication_config), not predictions, so nothing is
+pre-filled and no answer anchors the decision. The adjudicator answers every field and submits.
+Pulling turns each submitted adjudication into a decision record for
+`aggregate.apply_adjudications`, which writes the final label with method `adjudicated` for
+each field the decision settles.
 
 The task keeps the ids of the annotations it was made from (data.annotation_ids); a decision
 carries them back, so a decision made on annotations that have since changed is refused.
 """
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -22,24 +26,45 @@ from warvoices.corpus.texts import TextLoader
 
 from .ls_batch import load_manifest, project_title, save_manifest
 from .ls_client import LSClient
-from .ls_config import render_label_config
-from .ls_pull import ISSUE_NAMES, PullContext, PullError, validate_export
+from .ls_config import render_adjudication_config
+from .ls_migrate import new_id
+from .ls_pull import ISSUE_NAMES, PullContext, PullError, check_server, validate_export
 from .ls_push import batch_tasks
-from .ls_results import to_result
-from .schema import load_schema
+from .schema import Schema, guidelines_version, load_schema
 
 ROLE = "adjudication"
 
 
 def adjudication_config() -> str:
-    """The batch's labeling config plus a line naming the fields in dispute."""
-    xml = render_label_config()
-    marker = "<View>\n"
-    head, _, rest = xml.partition(marker)
-    extra = ('  <View style="padding: 0.5em; background: #fff3cd">\n'
-             '    <Header value="In dispute: $disputed" size="5"/>\n'
-             "  </View>\n")
-    return head + marker + extra + rest
+    return render_adjudication_config()
+
+
+def answers_table(records: list[dict], text: str, schema: Schema, disputed: list[str]) -> str:
+    """HTML: one column per annotator's answer (anonymous letters), one row per field; disputed
+    fields marked. Values are escaped: only the table's own tags are HTML."""
+    cols = [chr(ord("A") + i) if i < 26 else str(i + 1) for i in range(len(records))]
+    head = "".join(f"<th style='padding:2px 12px'>answer {c}</th>" for c in cols)
+    rows = []
+    for f in schema.fields:
+        cells = []
+        for rec in records:
+            if f.kind == "spans":
+                spans = rec.get(f.name) or []
+                value = "; ".join(f"“{text[a:b]}” [{a}, {b})" for a, b in spans) or "(none marked)"
+            else:
+                value = (rec.get("labels") or {}).get(f.name) or "—"
+            cells.append(f"<td style='padding:2px 12px'>{html.escape(str(value))}</td>")
+        mark = " ⚠" if f.name in disputed else ""
+        style = "font-weight:bold" if f.name in disputed else ""
+        rows.append(f"<tr style='{style}'><th style='text-align:left;padding:2px 12px'>"
+                    f"{html.escape(f.title)}{mark}</th>{''.join(cells)}</tr>")
+    return (f"<table style='border-collapse:collapse'><tr><th></th>{head}</tr>{''.join(rows)}</table>")
+
+
+def current_ids(ids: list[str], server_id: str | None) -> list[str]:
+    """Annotation ids as the store names them now (ids of the old format, kept by adjudication tasks
+    created before `migrate-ids`, get the server's identity)."""
+    return sorted(new_id(i, server_id) if server_id else i for i in ids)
 
 
 def decisions_path(store: Store, batch: str) -> Path:
@@ -56,6 +81,7 @@ def push_disputes(client: LSClient, store: Store, loader: TextLoader, batch: str
     _, data = batch_tasks(store, loader, manifest["articles"])
     records = {r["annotation_id"]: r for r in store.annotations()}
     config = adjudication_config()
+    check_server(client, manifest)
     title = project_title(batch, ROLE)
     adj = manifest.get("adjudication")
     proj = client.project(adj["project"]) if adj else None
@@ -65,10 +91,11 @@ def push_disputes(client: LSClient, store: Store, loader: TextLoader, batch: str
     if proj is None:
         same = [p for p in client.projects() if p.get("title") == title]
         proj = client.project(same[0]["id"]) if same else client.create_project(
-            title=title, label_config=config, show_collab_predictions=True, show_skip_button=True,
+            title=title, label_config=config, show_collab_predictions=False, show_skip_button=True,
             enable_empty_annotation=False, maximum_annotations=1, sampling="Sequential sampling",
-            description=f"WarVoices batch {batch}: adjudication. Each prediction is one annotator's answer; pick "
-                        "one, correct it where needed, submit.")
+            show_annotation_history=False,
+            description=f"WarVoices batch {batch}: adjudication. The annotators' answers are shown side by side "
+                        "above the form; the form starts empty: answer every field and submit.")
         adj = {"project": proj["id"], "title": title, "tasks": {}}
         manifest["adjudication"] = adj
         save_manifest(store, manifest)
@@ -83,7 +110,7 @@ def push_disputes(client: LSClient, store: Store, loader: TextLoader, batch: str
         sid = e["sentence_id"]
         ids = sorted(e["annotation_ids"])
         if sid in existing:
-            if sorted(existing[sid]["data"].get("annotation_ids") or []) != ids:
+            if current_ids(existing[sid]["data"].get("annotation_ids") or [], manifest.get("server_id")) != ids:
                 raise WarVoicesError(
                     f"sentence {sid} is already in adjudication project {proj['id']} (task {existing[sid]['id']}) with "
                     "other annotations than it rests on now; delete that task in Label Studio and run again")
@@ -91,18 +118,15 @@ def push_disputes(client: LSClient, store: Store, loader: TextLoader, batch: str
         if sid not in data:
             raise WarVoicesError(f"disputed sentence {sid} is not in batch {batch}")
         text = data[sid]["text"]
-        predictions = []
+        answers = []
         for aid in ids:
             rec = records.get(aid)
             if rec is None:
                 raise WarVoicesError(f"dispute of {sid} names annotation {aid}, which is not in the store")
-            span_field = schema.span_fields[0].name if schema.span_fields else None
-            predictions.append({"model_version": rec["annotator"], "result": to_result(
-                rec.get("labels"), rec.get(span_field) if span_field else None, text, schema,
-                prefix=rec["annotator"])})
+            answers.append(rec)
         disputed = ", ".join(sorted(e["disputes"]))
-        new_tasks.append({"data": {**data[sid], "disputed": disputed, "annotation_ids": ids},
-                          "predictions": predictions})
+        new_tasks.append({"data": {**data[sid], "disputed": disputed, "annotation_ids": ids,
+                                   "answers": answers_table(answers, text, schema, sorted(e["disputes"]))}})
         new_sids.append(sid)
     if new_tasks:
         task_ids = client.import_tasks(proj["id"], new_tasks)
@@ -114,8 +138,9 @@ def push_disputes(client: LSClient, store: Store, loader: TextLoader, batch: str
 
 
 def pull_decisions(client: LSClient, store: Store, loader: TextLoader, batch: str,
-                   annotators: dict[int, str]) -> tuple[list[dict], dict[str, int]]:
-    """The adjudicator's submitted decisions of the batch (validated like any export)."""
+                   annotators: dict[int, str], write: bool = True) -> tuple[list[dict], dict[str, int]]:
+    """The adjudicator's submitted decisions of the batch (validated like any export); with
+    `write`, also saved to batches/<batch>.decisions.jsonl (else see `write_decisions`)."""
     from .ls_pull import batch_corpus
 
     manifest = load_manifest(store, batch)
@@ -123,13 +148,16 @@ def pull_decisions(client: LSClient, store: Store, loader: TextLoader, batch: st
     if not adj:
         raise WarVoicesError(f"batch {batch} has no adjudication project yet; run `warvoices annotate adjudicate "
                              f"--batch {batch}` first (it pushes the disputes)")
+    check_server(client, manifest)
     corpus = batch_corpus(store, loader, manifest)
     known = {int(v["user_id"]): k for k, v in manifest.get("annotators", {}).items()}
     known.update(annotators)
     export = client.export(adj["project"])
-    ctx = PullContext(project=adj["project"], batch=batch, corpus=corpus, annotators=known)
+    ctx = PullContext(project=adj["project"], batch=batch, corpus=corpus, annotators=known,
+                      server_id=client.server_id, server_url=client.url, guideline_version=guidelines_version())
     records, issues = validate_export(export, ctx)
-    ids_by_task = {t.get("id"): sorted((t.get("data") or {}).get("annotation_ids") or [])
+    ids_by_task = {t.get("id"): current_ids((t.get("data") or {}).get("annotation_ids") or [],
+                                            manifest.get("server_id"))
                    for t in export if isinstance(t, dict)}
     decisions: dict[str, dict] = {}
     counts = {"submitted": 0, "skipped": 0, "cancelled": 0}
@@ -147,14 +175,23 @@ def pull_decisions(client: LSClient, store: Store, loader: TextLoader, batch: st
             "labels": {k: v for k, v in r["labels"].items() if v is not None},
             "source_spans": r["source_spans"], "decided_at": r["created_at"],
             "annotation_ids": ids_by_task.get(o["task"], []),
-            "origin": {"tool": "label-studio", "project": o["project"], "task": o["task"],
-                       "annotation": o["annotation"], "batch": batch},
+            "origin": {"tool": "label-studio", "server_id": o["server_id"], "server_url": o["server_url"],
+                       "project": o["project"], "task": o["task"], "annotation": o["annotation"], "batch": batch,
+                       "annotation_id": r["annotation_id"]},
+            "guideline_version": r["guideline_version"],
         }
     if any(i.severity == "error" for i in issues):
         raise PullError(issues, f"pull of batch {batch}'s adjudication project")
     out = [decisions[s] for s in sorted(decisions)]
-    atomic_write_text(decisions_path(store, batch), "".join(dumps(d) + "\n" for d in out))
+    if write:
+        write_decisions(store, batch, out)
     return out, counts
+
+
+def write_decisions(store: Store, batch: str, decisions: list[dict]) -> Path:
+    path = decisions_path(store, batch)
+    atomic_write_text(path, "".join(dumps(d) + "\n" for d in decisions))
+    return path
 
 
 def read_disputes(path: Path) -> list[dict]:

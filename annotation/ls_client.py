@@ -17,7 +17,7 @@ import httpx
 
 from warvoices.corpus.errors import WarVoicesError
 
-from .ls_server import TOKEN_ENV, Paths, ServerState, read_secret
+from .ls_server import TOKEN_ENV, Paths, ServerState, ensure_identity, read_identity, read_secret
 
 TIMEOUT_ENV = "WARVOICES_LS_TIMEOUT"
 DEFAULT_TIMEOUT = 120.0  # a 10,000-task export takes several seconds; imports of big chunks too
@@ -48,8 +48,10 @@ def _timeout() -> float:
 
 class LSClient:
     def __init__(self, url: str, token: str, *, token_source: str = "the token", timeout: float | None = None,
-                 data_dir: Path | None = None):
+                 data_dir: Path | None = None, server_id: str | None = None, external: bool = False):
         self.url = url.rstrip("/")
+        self.server_id = server_id  # the identity annotation ids are built from (ls_server.ensure_identity)
+        self.external = external  # True when --url named the server (WarVoices did not start it)
         self.token_source = token_source
         self.data_dir = data_dir
         self.timeout = timeout or _timeout()
@@ -83,6 +85,9 @@ class LSClient:
                 if attempt < retries:
                     time.sleep(0.5 * (attempt + 1))
                     continue
+                if self.external:
+                    raise LSUnavailable(f"cannot reach Label Studio at {self.url}: is the server running, and is "
+                                        "the --url you gave right?") from None
                 raise LSUnavailable(f"cannot reach Label Studio at {self.url}: is the server running? "
                                     f"Check with `warvoices annotate server status`, {self._hint_start()}") from None
             except httpx.TimeoutException:
@@ -223,17 +228,26 @@ def connect(data_dir: Path, url: str | None = None, token_file: Path | None = No
     """A client for the server of `data_dir` (URL from its state file unless `url` is given).
 
     The token comes from $WARVOICES_LS_TOKEN, else `token_file`, else the data directory's
-    warvoices/admin.token. It is never printed."""
+    warvoices/admin.token. It is never printed.
+
+    The server's identity comes from the data directory (warvoices/server-id.json, written at the
+    server's first start). For a server WarVoices did not start (--url), the data directory keeps
+    WarVoices' record of that server: its identity is created there on first use, so always use the
+    same --data-dir with the same --url."""
     paths = Paths(Path(data_dir).resolve())
+    external = url is not None
     if url is None:
         state = ServerState.load(paths)
         if state is None:
             raise LSUnavailable(f"no Label Studio server is recorded for data directory {paths.data_dir}; "
-                                "start one with `warvoices annotate server start --data-dir DIR` or pass --url")
+                                f"start one with `warvoices annotate server start --data-dir {paths.data_dir}`, "
+                                "or pass --url for a server started elsewhere")
         url = state.url
     if os.environ.get(TOKEN_ENV):
         token, source = os.environ[TOKEN_ENV].strip(), f"${TOKEN_ENV}"
     else:
         path = Path(token_file) if token_file else paths.token
         token, source = read_secret(path), f"token file {path}"
-    return LSClient(url, token, token_source=source, timeout=timeout, data_dir=paths.data_dir)
+    ident = read_identity(paths) or ensure_identity(paths)
+    return LSClient(url, token, token_source=source, timeout=timeout, data_dir=paths.data_dir,
+                    server_id=ident["server_id"], external=external)

@@ -76,6 +76,31 @@ def render_label_config(schema: Schema | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+# extra data keys of an adjudication task (besides TASK_VARIABLES and annotation_ids)
+ADJUDICATION_VARIABLES = ("disputed", "answers")
+
+
+def render_adjudication_config(schema: Schema | None = None) -> str:
+    """The adjudication project's config: the annotators' form, empty, under the sentence a table
+    with every annotator's answer side by side (task data `answers`, HTML made by
+    ls_adjudication.answers_table) and the fields in dispute. The answers are shown, never loaded
+    into the form: the adjudicator decides from an empty form, not by editing one answer."""
+    schema = schema or load_schema()
+    xml = render_label_config(schema)
+    marker = '  <View style="padding: 0.5em; color: #777">\n    <Text name="context_after"'
+    head, sep, rest = xml.partition(marker)
+    if not sep:  # pragma: no cover - render_label_config always writes this block
+        raise ValueError("the label config has no context_after block")
+    after_end = rest.index("  </View>\n") + len("  </View>\n")
+    extra = ('  <View style="padding: 0.5em; background: #fff3cd">\n'
+             '    <Header value="Adjudication. In dispute: $disputed" size="5"/>\n'
+             '    <HyperText name="answers" value="$answers" inline="true"/>\n'
+             '    <Header value="Your decision (the form starts empty; answer every field):" size="6"/>\n'
+             "  </View>\n")
+    xml = head + sep + rest[:after_end] + extra + rest[after_end:]
+    return xml.replace("by `" + GENERATE_COMMAND + "`", "by `" + GENERATE_COMMAND + "` (adjudication variant)", 1)
+
+
 def config_fingerprint(xml: str) -> str:
     """Short hash recorded in batch manifests: tells which config a project was created with."""
     return hashlib.sha256(xml.encode("utf-8")).hexdigest()[:12]

@@ -4,8 +4,18 @@
 returns the annotation records and every problem found, each an `Issue` with a stable id.
 `pull_batch` exports every project of a batch, validates all of them, and writes only when no
 error was found (one atomic write of annotations.jsonl), so nothing is ever half-written.
-Records are keyed `ls:<project>:<annotation>` (plus `:skipped`/`:cancelled` for those), so
-pulling twice adds nothing twice.
+Records are keyed `ls:<server>:<project>:<annotation>` (plus `:skipped`/`:cancelled` for those),
+where <server> is the first 12 hex digits of the server's identity (a UUID written into its data
+directory when its database is created, see ls_server): Label Studio numbers projects and
+annotations from 1 in every new database, so its own ids are unique only within one server.
+Pulling twice adds nothing twice.
+
+Edits after a pull (LS011) are judged on what the annotation says, its status, labels and spans
+(not on `lead_time`, which Label Studio raises whenever the form is opened again): undoing an
+edit in Label Studio clears the error. An edit can also be accepted as a new revision
+(`pull --accept-edits`): it is stored as `<id>:r2` (`:r3`, …) with `origin.revision_of`, the
+older record stays in the store as history, and only the latest revision counts downstream.
+Records of the older format `ls:<project>:<annotation>` are renamed by `annotate migrate-ids`.
 
 Issue ids (each has a fixture in tests/fixtures/exports/ named after the defect):
 
@@ -21,6 +31,7 @@ Issue ids (each has a fixture in tests/fixtures/exports/ named after the defect)
   LS009 wrong-project              an annotator worked in another annotator's project
   LS010 inconsistent-attribution   (warning) attribution/source type/spans contradict each other
   LS011 changed-after-pull         an answer edited or withdrawn in Label Studio after it was pulled
+                                   (status, labels or spans differ; the message lists each field)
 
 Status: an annotation with `was_cancelled` is `skipped` when nothing was marked and
 `cancelled` when the annotator had started (their partial labels are not kept). Both are
@@ -30,6 +41,7 @@ so offsets that match the marked text only as UTF-16 units are converted.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -39,9 +51,10 @@ from warvoices.corpus.errors import Issue, WarVoicesError
 from warvoices.corpus.store import Store
 from warvoices.corpus.texts import TextLoader
 
-from .ls_batch import load_manifest, model_version_string
+from .ls_batch import load_manifest, model_version_string, save_manifest
 from .ls_client import LSClient
 from .ls_config import SENTENCE_TAG
+from .ls_server import short_server_id
 from .schema import Schema, guidelines_version, load_schema
 
 TOOL = "label-studio"
@@ -77,8 +90,11 @@ class PullContext:
     project_annotator: str | None = None  # whose project this is (None: any registered annotator)
     prediction: dict | None = None  # {model, version} shown in this batch, if any
     stored: dict[str, dict] = field(default_factory=dict)  # annotation_id -> record already in the store
+    server_id: str = "0" * 32  # identity of the server the export came from (ls_server.ensure_identity)
+    server_url: str | None = None
     # the guidelines the batch is annotated under (recorded in every pulled record; default: current)
     guideline_version: int = field(default_factory=guidelines_version)
+    accept_edits: bool | set = False  # True, or Label Studio annotation ids whose edits become revisions
 
 
 def _iso(value) -> str | None:
@@ -274,36 +290,99 @@ def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> t
             shown = ann.get("prediction") if isinstance(ann.get("prediction"), dict) else {}
             if shown.get("model_version") or shown_prediction:
                 pred = _prediction_provenance(shown.get("model_version"), ctx.prediction)
+            base = annotation_id(ctx.server_id, ctx.project, aid, status)
             rec = {
-                "annotation_id": annotation_id(ctx.project, aid, status), "sentence_id": sid, "annotator": who,
+                "annotation_id": base, "sentence_id": sid, "annotator": who,
                 "created_at": created, "status": status, "labels": labels, "source_spans": spans,
-                "origin": {"tool": TOOL, "project": ctx.project, "task": tid, "annotation": aid, "batch": ctx.batch,
+                "origin": {"tool": TOOL, "server_id": ctx.server_id, "server_url": ctx.server_url,
+                           "project": ctx.project, "task": tid, "annotation": aid, "batch": ctx.batch,
                            "lead_time": float(lead) if isinstance(lead, (int, float)) else None,
                            "prediction": pred},
                 "guideline_version": ctx.guideline_version,
             }
             # a skip later turned into an answer is a new record (its id carries the status); an
             # answer that was pulled and then edited or withdrawn is a change of stored data
-            old = ctx.stored.get(annotation_id(ctx.project, aid, "submitted"))
-            if old is not None and old != rec:
-                ch.add("LS011", ptr, f"changed in Label Studio after it was pulled (stored: {old.get('status')} "
-                                     f"{old.get('labels')}); stored annotations are immutable. Undo the edit in Label "
-                                     "Studio, or annotate the sentence in a new batch")
+            old = latest_revision(ctx.stored, annotation_id(ctx.server_id, ctx.project, aid, "submitted"))
+            if old is None:
+                old = ctx.stored.get(base)
+            if old is not None:
+                diff = essential_diff(old, rec)
+                if not diff:
+                    records.append(old)  # unchanged: the stored record stands (lead_time etc. may differ)
+                    continue
+                if ctx.accept_edits is True or (ctx.accept_edits and aid in ctx.accept_edits):
+                    records.append(revision(old, rec, _iso(ann.get("updated_at"))))
+                    continue
+                ch.add("LS011", ptr, f"changed in Label Studio after it was pulled as {old['annotation_id']}: "
+                                     f"{'; '.join(diff)}. Stored annotations are immutable: undo the edit in Label "
+                                     "Studio and pull again, or keep the edit as a new revision with "
+                                     f"`--accept-edits` (or `--accept-edit {aid}`; the stored one stays as history)")
                 continue
             records.append(rec)
     return records, ch.issues
 
 
-def annotation_id(project: int, annotation: int, status: str) -> str:
-    """`ls:<project>:<annotation>` for an answer; skipped/cancelled ones get the status appended,
-    so an annotator who skips a task and answers it later leaves two records, not a conflict."""
-    base = f"ls:{project}:{annotation}"
+def annotation_id(server_id: str, project: int, annotation: int, status: str) -> str:
+    """`ls:<server>:<project>:<annotation>` for an answer; skipped/cancelled ones get the status
+    appended, so an annotator who skips a task and answers it later leaves two records, not a
+    conflict. <server> is the short form of the server's identity (see ls_server)."""
+    base = f"ls:{short_server_id(server_id)}:{project}:{annotation}"
     return base if status == "submitted" else f"{base}:{status}"
+
+
+LEGACY_ID = re.compile(r"^ls:(\d+):(\d+)(:skipped|:cancelled)?$")
+REVISION = re.compile(r"^(.*):r(\d+)$")
+ESSENTIAL = ("status", "labels", "source_spans")
+
+
+def latest_revision(stored: dict[str, dict], base: str) -> dict | None:
+    """The newest stored revision of the answer `base` (`base`, `base:r2`, …), or None."""
+    rec, n = stored.get(base), 2
+    while f"{base}:r{n}" in stored:
+        rec, n = stored[f"{base}:r{n}"], n + 1
+    return rec
+
+
+def essential_diff(old: dict, new: dict) -> list[str]:
+    """What an edit changed, field by field: status, each label, the spans. Empty: the same answer."""
+    out = []
+    if old.get("status") != new.get("status"):
+        out.append(f"status: stored {old.get('status')!r}, now {new.get('status')!r}")
+    ol, nl = old.get("labels") or {}, new.get("labels") or {}
+    for name in sorted(set(ol) | set(nl)):
+        if ol.get(name) != nl.get(name):
+            out.append(f"{name}: stored {ol.get(name)!r}, now {nl.get(name)!r}")
+    if (old.get("source_spans") or []) != (new.get("source_spans") or []):
+        out.append(f"source_spans: stored {old.get('source_spans') or []}, now {new.get('source_spans') or []}")
+    return out
+
+
+def revision(old: dict, new: dict, updated_at: str | None) -> dict:
+    """`new` as the next revision of the stored `old` (which stays in the store as history)."""
+    m = REVISION.match(old["annotation_id"])
+    base, n = (m.group(1), int(m.group(2))) if m else (old["annotation_id"], 1)
+    rec = dict(new, annotation_id=f"{base}:r{n + 1}")
+    rec["origin"] = dict(new["origin"], revision_of=old["annotation_id"])
+    # the revision must count as the annotator's latest answer (agreement.collect_answers)
+    when = updated_at or new["created_at"]
+    if datetime.fromisoformat(when.replace("Z", "+00:00")) <= datetime.fromisoformat(
+            old["created_at"].replace("Z", "+00:00")):
+        when = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    rec["created_at"] = when
+    return rec
+
+
+def _no_identity() -> str:
+    raise WarVoicesError("this Label Studio client has no server identity; connect through "
+                         "`warvoices.annotation.ls_client.connect` (it reads DATA_DIR/warvoices/server-id.json)")
 
 
 def _prediction_provenance(model_version: str | None, batch_prediction: dict | None) -> dict:
     if batch_prediction and (model_version is None or model_version == model_version_string(batch_prediction)):
-        return {"model": batch_prediction["model"], "version": batch_prediction["version"]}
+        out = {"model": batch_prediction["model"], "version": batch_prediction["version"]}
+        if batch_prediction.get("fields_from"):
+            out["fields_from"] = batch_prediction["fields_from"]
+        return out
     model, _, version = (model_version or "unknown").rpartition("@")
     return {"model": model or model_version or "unknown", "version": version if model else None}
 
@@ -336,24 +415,66 @@ def batch_corpus(store: Store, loader: TextLoader, manifest: dict) -> dict[str, 
     return sentence_texts(store, loader, manifest["articles"])
 
 
+def check_server(client: LSClient, manifest: dict) -> bool:
+    """The batch must be pulled from the server it was pushed to: same identity, same project titles.
+    True when the manifest, written before servers had identities, should adopt the client's (the
+    caller saves it once everything else is checked)."""
+    batch = manifest["batch"]
+    want = manifest.get("server_id")
+    if want and client.server_id and want != client.server_id:
+        raise WarVoicesError(
+            f"batch {batch} was pushed to the Label Studio server {short_server_id(want)} "
+            f"({manifest.get('server')}); the server at {client.url} is {short_server_id(client.server_id)}. "
+            "Connect to the server the batch was pushed to (its --data-dir); a new data directory is a new server")
+    projects = dict(manifest.get("projects") or {})
+    if manifest.get("adjudication"):
+        projects["adjudication"] = manifest["adjudication"]
+    for who, entry in projects.items():
+        proj = client.project(entry["project"])
+        if proj is None or proj.get("title") != entry["title"]:
+            raise WarVoicesError(
+                f"batch {batch}: project {entry['project']} should be {entry['title']!r}, but the server at "
+                f"{client.url} has {'no such project' if proj is None else repr(proj.get('title'))}. Is this the "
+                "server (data directory) the batch was pushed to?")
+    return not want and bool(client.server_id)
+
+
+def legacy_ids(records: list[dict], batch: str) -> list[str]:
+    return [r["annotation_id"] for r in records
+            if LEGACY_ID.match(str(r.get("annotation_id"))) and (r.get("origin") or {}).get("batch") == batch]
+
+
 def pull_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, annotators: dict[int, str],
-               progress: bool = True) -> PullReport:
-    """Export every annotator project of `batch`, validate everything, then write once."""
+               progress: bool = True, accept_edits: bool | set = False) -> PullReport:
+    """Export every annotator project of `batch`, validate everything, then write once.
+
+    `accept_edits` (True, or a set of Label Studio annotation ids) stores edits made after an
+    earlier pull as new revisions instead of reporting LS011."""
     manifest = load_manifest(store, batch)
     if not manifest["projects"]:
         raise WarVoicesError(f"batch {batch} has no projects yet; push it first")
+    stored_records = store.annotations()
+    old = legacy_ids(stored_records, batch)
+    if old:
+        raise WarVoicesError(f"{store.path('annotations.jsonl')} holds {len(old)} record(s) of batch {batch} with ids "
+                             f"of the old format (e.g. {old[0]}), which do not name their server; rename them first "
+                             "with `warvoices annotate migrate-ids` (see its --help)")
+    adopt = check_server(client, manifest)
     corpus = batch_corpus(store, loader, manifest)
     # users recorded at push time count as well (a data directory's users.json may be newer)
     known = {int(v["user_id"]): k for k, v in manifest.get("annotators", {}).items()}
     known.update(annotators)
-    stored = {r["annotation_id"]: r for r in store.annotations()}
+    stored = {r["annotation_id"]: r for r in stored_records}
+    gv = guidelines_version()
     report = PullReport(batch=batch)
     all_records: list[dict] = []
     issues: list[Issue] = []
     for who, entry in tqdm(manifest["projects"].items(), desc="pull", unit="project", disable=not progress):
         export = client.export(entry["project"])
         ctx = PullContext(project=entry["project"], batch=batch, corpus=corpus, annotators=known,
-                          project_annotator=who, prediction=manifest.get("prediction"), stored=stored)
+                          project_annotator=who, prediction=manifest.get("prediction"), stored=stored,
+                          server_id=client.server_id or _no_identity(), server_url=client.url,
+                          guideline_version=gv, accept_edits=accept_edits)
         recs, found = validate_export(export, ctx)
         in_batch = set(entry["tasks"].values())
         for task in export:
@@ -382,4 +503,7 @@ def pull_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, a
         raise PullError(issues, f"pull of batch {batch}")
     report.warnings = [i for i in issues if i.severity != "error"]
     report.added, report.already = store.add_annotations(all_records)
+    if adopt:
+        manifest["server_id"] = client.server_id
+        save_manifest(store, manifest)
     return report

@@ -12,8 +12,10 @@ nothing; a push interrupted anywhere can simply be rerun.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from tqdm import tqdm
 
@@ -91,7 +93,7 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
     outside = 0
     for lineno, rec in read_jsonl(path):
         where = f"{path}:{lineno}"
-        named.add((rec.get("model"), rec.get("version")))
+        named.add((rec.get("model"), rec.get("version"), json.dumps(rec.get("fields_from"), sort_keys=True)))
         if len(named) > 1:
             raise InputError(f"{where}: model/version {rec.get('model')!r} {rec.get('version')!r} differs from the lines "
                              "before; one batch shows one model's predictions")
@@ -123,8 +125,13 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
     if not out:
         raise InputError(f"{path}: no prediction for any sentence of this batch"
                          + (f" ({outside} line(s) are for other sentences)" if outside else ""))
-    model, version = next(iter(named))
-    return out, ({"model": str(model), "version": str(version)} if model and version else None)
+    model, version, fields_from = next(iter(named))
+    if not (model and version):
+        return out, None
+    info = {"model": str(model), "version": str(version)}
+    if json.loads(fields_from):
+        info["fields_from"] = json.loads(fields_from)  # a merged pre-annotation: which model gave which field
+    return out, info
 
 
 def _description(batch: str, who: str, fingerprint: str) -> str:
@@ -168,12 +175,15 @@ def ensure_project(client: LSClient, manifest: dict, who: str, label_config: str
 
 
 def push_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, article_ids: list[str] | None,
-               annotators: dict[str, dict], *, predictions: dict[str, dict] | None = None,
+               annotators: "dict[str, dict] | Callable[[], dict[str, dict]]", *,
+               predictions: dict[str, dict] | None = None,
                prediction_info: dict | None = None, predictions_path: Path | None = None,
                chunk: int = DEFAULT_CHUNK, progress: bool = True) -> PushReport:
     """Push `batch` to one project per annotator; safe to rerun after any interruption.
 
-    `annotators` is {annotator id: users.json record}. `article_ids` may be None for a batch that
+    `annotators` is {annotator id: users.json record}, or a function giving it that is called once
+    every local input (articles, texts, predictions) is checked, e.g. one that creates missing
+    accounts: nothing is written anywhere before. `article_ids` may be None for a batch that
     already has a manifest (reuse its articles). With `predictions_path` (+ `prediction_info`
     {model, version}) every task carries the model's prediction, which the projects show."""
     check_batch_name(batch)
@@ -193,7 +203,13 @@ def push_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, a
     fingerprint = config_fingerprint(label_config)
     if manifest is None:
         manifest = new_manifest(batch, list(article_ids), order, client.url, fingerprint, schema.version)
+        manifest["server_id"] = client.server_id
     else:
+        if manifest.get("server_id") and client.server_id and manifest["server_id"] != client.server_id:
+            raise WarVoicesError(f"batch {batch} was pushed to another Label Studio server ({manifest.get('server')}, "
+                                 f"id {manifest['server_id'][:12]}); the server at {client.url} is "
+                                 f"{client.server_id[:12]}. Push to that server (its --data-dir), or choose a new "
+                                 "--batch name for this one")
         if manifest["sentences"] != order:
             raise WarVoicesError(f"batch {batch}: the articles' sentences changed since the first push (re-segmented?); "
                                  "push them as a new batch")
@@ -216,6 +232,8 @@ def push_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, a
     if predictions is not None:
         wanted = {"model": prediction_info["model"], "version": prediction_info["version"],
                   "sentences": len(predictions)}
+        if prediction_info.get("fields_from"):
+            wanted["fields_from"] = prediction_info["fields_from"]
     old = manifest.get("prediction")
     if manifest["projects"] and old != wanted:
         if old is None:
@@ -224,6 +242,10 @@ def push_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, a
             why = f"with predictions of {old['model']} {old['version']} ({old['sentences']} sentences)"
         raise WarVoicesError(f"batch {batch} was pushed {why}; every task of a batch shows the same thing, so rerun "
                              "with the same --predictions/--model/--model-version (or none), or use a new batch name")
+    if callable(annotators):
+        annotators = annotators()
+        if not annotators:
+            raise WarVoicesError("give at least one annotator (--annotators ann-a,ann-b)")
     manifest["prediction"] = wanted
     for who, rec in annotators.items():
         manifest["annotators"][who] = {"email": rec["email"], "user_id": rec["user_id"]}

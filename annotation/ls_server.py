@@ -14,8 +14,14 @@ weighs about 1 GB). Facts this module is built around (checked against 1.23.2):
   keeps the token off the process command line (visible in `ps`).
 
 Everything WarVoices keeps about a server lives in `<data-dir>/warvoices/`: the state file (URL,
-port, pid), the server log, the admin token and password files (mode 0600). The data directory
-is chosen by the user and is outside version control.
+port, pid), the server log, the admin token and password files (mode 0600) and the server's
+identity (`server-id.json`, a random UUID). Label Studio numbers projects and annotations from 1
+in every new database, so pulled annotations are named by this identity plus Label Studio's ids:
+a new identity is written whenever the database is new (first start of a data directory, or a
+data directory whose database was removed), so two servers never share one. The server runs
+with umask 077: its database (which holds the users' API tokens) and everything else it writes
+are readable only by the owner. The data directory is chosen by the user and is outside version
+control.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -102,8 +109,43 @@ class Paths:
         return self.own / "users.json"
 
     @property
+    def identity(self) -> Path:
+        return self.own / "server-id.json"
+
+    @property
     def database(self) -> Path:
         return self.data_dir / "label_studio.sqlite3"
+
+
+# -- the server's identity ---------------------------------------------------------------------
+def short_server_id(server_id: str) -> str:
+    """The part of a server id that goes into annotation ids (48 random bits)."""
+    return server_id.replace("-", "")[:12]
+
+
+def read_identity(paths: Paths) -> dict | None:
+    """{"server_id", "created_at"} of the data directory, or None if it has none yet."""
+    if not paths.identity.is_file():
+        return None
+    try:
+        raw = json.loads(paths.identity.read_text(encoding="utf-8"))
+        uuid.UUID(raw["server_id"])
+        return raw
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise ServerError(f"{paths.identity}: not a WarVoices server identity; restore it from a backup (pulled "
+                          "annotations are named after it), or delete it only if this data directory's database "
+                          "is new") from None
+
+
+def ensure_identity(paths: Paths, new_database: bool = False) -> dict:
+    """The identity of the server of `paths`; a fresh one when there is none or the database is new."""
+    ident = None if new_database else read_identity(paths)
+    if ident is None:
+        ident = {"server_id": str(uuid.uuid4()),
+                 "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        paths.own.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(paths.identity, json.dumps(ident, indent=2, sort_keys=True) + "\n")
+    return ident
 
 
 @dataclass
@@ -203,7 +245,10 @@ def setup_venv(venv: Path, python: str = "python3.11", version: str = LS_VERSION
 
 # -- ports and processes ---------------------------------------------------------------------
 def port_is_free(port: int, host: str = HOST) -> bool:
+    """Nothing listens on `port`. SO_REUSEADDR, as every server sets it (Label Studio's too): without
+    it the bind fails for about a minute after a server stopped (its connections in TIME_WAIT)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
@@ -344,6 +389,8 @@ def start(data_dir: Path, port: int = DEFAULT_PORT, venv: Path | None = None, ti
     (paths.own / "home").mkdir(exist_ok=True)
     first = not paths.database.exists()
     ensure_admin_secrets(paths)
+    ensure_identity(paths, new_database=first)
+    _private(paths)
     cmd = [str(exe), "start", "--no-browser", "--internal-host", HOST, "--port", str(port),
            "--data-dir", str(paths.data_dir), "--enable-legacy-api-token"]
     with paths.log.open("ab") as log:
@@ -351,7 +398,8 @@ def start(data_dir: Path, port: int = DEFAULT_PORT, venv: Path | None = None, ti
                   f"{datetime.now(timezone.utc).isoformat()} ---\n".encode())
         log.flush()
         proc = subprocess.Popen(cmd, cwd=paths.own, env=server_env(paths, admin_email), stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=_private_umask)
     url = f"http://{HOST}:{port}"
     state = ServerState(url=url, host=HOST, port=port, pid=proc.pid, data_dir=str(paths.data_dir), venv=str(venv),
                         admin_email=admin_email, started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -387,7 +435,23 @@ def start(data_dir: Path, port: int = DEFAULT_PORT, venv: Path | None = None, ti
         raise
     state.ls_version = _server_version(url)
     state.save(paths)
+    _private(paths)
     return state
+
+
+def _private_umask() -> None:
+    os.umask(0o077)
+
+
+def _private(paths: Paths) -> None:
+    """Data directory 0700 and database 0600 (it holds every user's API token); also for data
+    directories created before the server ran with umask 077."""
+    try:
+        paths.data_dir.chmod(0o700)
+        for p in paths.data_dir.glob("label_studio.sqlite3*"):
+            p.chmod(0o600)
+    except OSError:
+        pass
 
 
 def _server_version(url: str) -> str | None:
@@ -421,9 +485,42 @@ def stop(data_dir: Path, timeout: float = 15.0) -> str:
         how = "killed (it did not stop within {:.0f} s of SIGTERM)".format(timeout)
         time.sleep(0.2)
         _reap(pid)
+    # Label Studio's worker process outlives the main one by a moment, still listening: wait until
+    # the whole process group is gone, so that a start right after this finds the port free
+    while (_group_alive(pid) or _listening_inodes(state.port)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _group_alive(pid):
+        _kill_group(pid, signal.SIGKILL)
+        time.sleep(0.2)
     state.pid = None
     state.save(paths)
     return f"Label Studio at {state.url} (pid {pid}) {how}"
+
+
+def _group_alive(pgid: int) -> bool:
+    """Any process left in the group (zombies aside) that the server was started as?"""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) != pgid:  # fields: state, ppid, pgrp, ...
+            continue
+        if fields[0] != "Z":
+            return True
+        # a thread-group leader shows "Z" while its other threads still run (and hold the sockets)
+        try:
+            if len(os.listdir(Path(entry.path, "task"))) > 1:
+                return True
+        except OSError:
+            continue
+    return not os.path.isdir("/proc")
 
 
 def _reap(pid: int) -> None:
@@ -446,6 +543,7 @@ def status(data_dir: Path) -> tuple[bool, str]:
              f"pid:            {state.pid if alive else '-'}",
              f"state:          {'running' if up else ('not answering' if alive else 'stopped')}",
              f"version:        {state.ls_version or '-'}", f"admin user:     {state.admin_email}",
+             f"server id:      {(read_identity(paths) or {}).get('server_id', '-')} (names pulled annotations)",
              f"token file:     {paths.token} (or ${TOKEN_ENV})", f"log:            {paths.log}"]
     return up, "\n".join(lines)
 

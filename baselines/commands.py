@@ -108,13 +108,26 @@ def register(sub) -> None:
     r.set_defaults(func=cmd_run)
 
     p = bsub.add_parser(
-        "predict", help="train one model and write its predictions for a split (e.g. pre-annotations)",
+        "predict", help="train model(s) and write predictions for a split, a batch or articles (pre-annotations)",
         description="Train --model (settings chosen on validation) and predict --split, writing the scorer's "
                     "format plus `model`, `version` and `score` fields, or (--format label-studio) pre-annotations "
-                    "for the next Label Studio batch (`warvoices annotate push --predictions FILE`).")
+                    "for the next Label Studio batch (`warvoices annotate push --predictions FILE`).\n\n"
+                    "--batch B (a pushed batch: its manifest in STORE/batches/) or --articles ID ... predicts only "
+                    "those sentences. --model is repeatable: `--model tfidf_lr --model rules:source_spans` takes "
+                    "every field from tfidf_lr except the source spans, which come from rules; the lines name "
+                    "both models (`model`, `version`, `fields_from`). Each pre-annotation obeys the schema's "
+                    "dependencies (a dependent field contradicting its field is left unanswered); the command "
+                    "says how many it changed.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common_data(p)
-    p.add_argument("--model", required=True, metavar="M", help="one of: " + ", ".join(MODEL_NAMES))
+    p.add_argument("--model", required=True, action="append", metavar="M[:FIELD,..]",
+                   help="one of: " + ", ".join(MODEL_NAMES) + "; repeatable, optionally restricted to some fields")
     p.add_argument("--split", default="unlabeled", help="split to predict (default unlabeled)")
+    p.add_argument("--batch", default=None, metavar="NAME", help="only the sentences of this batch")
+    from warvoices.annotation.cli_args import add_articles_argument
+    add_articles_argument(p, help="only the sentences of these articles (ids separated by spaces or commas)")
+    p.add_argument("--store", type=Path, default=None, metavar="DIR",
+                   help="corpus store holding the batch manifests and sentences (default: corpus/data)")
     p.add_argument("--task", action="append", metavar="T", help="only this schema task (repeatable)")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.jsonl", help="predictions file to write")
     p.add_argument("--format", choices=("scorer", "label-studio"), default="scorer",
@@ -125,7 +138,10 @@ def register(sub) -> None:
     p.add_argument("--embedding-cache", type=Path, metavar="DIR", help="embedding cache directory")
     p.set_defaults(func=cmd_predict)
 
-    lst = bsub.add_parser("list", help="list the models, what they predict and whether they can run here")
+    lst = bsub.add_parser("list", help="list the models, what they predict and whether they can run here",
+                          description="List the baseline models: the fields each predicts (from the schema), what it "
+                                      "is, and whether it can run on this machine (e.g. minilm_lr needs the "
+                                      "`embeddings` extra).")
     lst.set_defaults(func=cmd_list)
 
     rp = bsub.add_parser("report", help="same as `warvoices report`")
@@ -177,24 +193,50 @@ def cmd_run(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from warvoices.annotation.schema import load_schema
+    from warvoices.corpus.store import DEFAULT_STORE
+
     from .gold import load_split
     from .predictions import prediction_line, write_predictions
-    from .preannotate import predictions_for_label_studio, train_for_preannotation
+    from .preannotate import (batch_sentence_ids, enforce_dependencies, merge_predictions, parse_model_spec,
+                              predictions_for_label_studio, train_for_preannotation)
 
+    schema = load_schema()
+    specs = [parse_model_spec(m, schema) for m in args.model]  # bad --model fails before any training
     split = load_split(args.data, args.split)
-    if len(split) == 0:
+    rows = list(range(len(split)))
+    what = f"split {args.split}"
+    if args.batch or args.articles:
+        wanted = batch_sentence_ids(args.store or DEFAULT_STORE, args.batch, args.articles)
+        index = split.index()
+        missing = [s for s in wanted if s not in index]
+        if missing:
+            raise WarVoicesError(f"{len(missing)} of the {len(wanted)} sentences of "
+                                 f"{'batch ' + args.batch if args.batch else 'the articles'} are not in split "
+                                 f"{args.split} of {args.data} (e.g. {missing[0]}); rebuild the dataset (with the "
+                                 "archive: `warvoices build --out DIR --archive DIR`) or choose --split")
+        rows = [index[s] for s in wanted]
+        what = f"batch {args.batch}" if args.batch else f"{len(args.articles)} article(s)"
+    if not rows:
         raise WarVoicesError(f"split {args.split!r} of {args.data} has no sentences: nothing to predict")
-    model = train_for_preannotation(args.model, args.data, args.task, args.seed, args.embedding_cache)
-    preds = predictions_for_label_studio(model, [{"id": i, "text": t} for i, t in zip(split.ids, split.texts)])
+    sentences = [{"id": split.ids[i], "text": split.texts[i]} for i in rows]
+    parts = []
+    for name, fields in specs:
+        model = train_for_preannotation(name, args.data, args.task, args.seed, args.embedding_cache)
+        parts.append((name, fields, predictions_for_label_studio(model, sentences)))
+    preds = merge_predictions(parts, schema)
+    changed = 0
+    for p in preds:
+        changed += bool(enforce_dependencies(p, schema))
+    span_names = {f.name for f in schema.span_fields}
     if args.format == "label-studio":
         n = write_predictions(args.out, preds, key="sentence_id")
     else:
-        span_names = {f.name for f in split.schema.span_fields}
         records = [prediction_line(p["sentence_id"], p["labels"], {k: v for k, v in p.items() if k in span_names},
                                    model=p["model"], version=p["version"], score=p["score"]) for p in preds]
         n = write_predictions(args.out, records)
-    print(f"wrote {n} {args.format} predictions of {model.name} (version {model.version}) for split "
-          f"{args.split} to {args.out}")
+    print(f"wrote {n} {args.format} predictions of {preds[0]['model']} (version {preds[0]['version']}) for "
+          f"{what} to {args.out}; {changed} changed to obey the schema's dependencies")
     return 0
 
 

@@ -9,6 +9,13 @@
 so every Label Studio prediction can be traced to the model that made it. `score` is the mean
 probability of the predicted labels (None for the rule baseline, which has none).
 `warvoices baselines predict` writes the same predictions in the scorer's format.
+
+For a Label Studio batch (`predict --batch B` or `--articles ...`) only that batch's sentences
+are predicted. Several models can make one pre-annotation (`--model tfidf_lr --model
+rules:source_spans`): each field comes from one model (`merge_predictions`), the line's `model`
+names all of them and `fields_from` says which field came from which. Before anything is written
+the schema's dependencies are enforced (`enforce_dependencies`): a pre-annotation never shows,
+say, `indirect` speech with source type `none`; the contradicting dependent is left unanswered.
 """
 from __future__ import annotations
 
@@ -68,3 +75,122 @@ def predictions_for_label_studio(model: TrainedBaseline, sentences: Iterable[dic
         rec.update(spans)
         out.append(rec)
     return out
+
+
+# -- pre-annotations for one batch ---------------------------------------------------------------
+def parse_model_spec(spec: str, schema) -> tuple[str, list[str] | None]:
+    """`M` (every field M predicts that no earlier model gives) or `M:F1,F2` (only those fields)."""
+    name, _, fields = spec.partition(":")
+    if not fields:
+        return name, None
+    names = [f.strip() for f in fields.split(",") if f.strip()]
+    unknown = [f for f in names if f not in schema.field_names]
+    if unknown:
+        raise WarVoicesError(f"--model {spec}: unknown field(s) {unknown}; fields are {schema.field_names}")
+    return name, names
+
+
+def batch_sentence_ids(store_dir, batch: str | None = None, articles: list[str] | None = None) -> list[str]:
+    """The sentence ids of a pushed batch (its manifest) or of whole articles (the store)."""
+    from warvoices.corpus.store import Store
+
+    store = Store(store_dir)
+    if batch:
+        from warvoices.annotation.ls_batch import load_manifest
+
+        manifest = load_manifest(store, batch, required=not articles)
+        if manifest is not None:
+            if articles and list(articles) != manifest["articles"]:
+                raise WarVoicesError(f"batch {batch} was pushed with articles {manifest['articles']}, not {articles}")
+            return list(manifest["sentences"])
+    known = store.articles()
+    missing = [a for a in articles or [] if a not in known]
+    if missing:
+        raise WarVoicesError(f"unknown article id(s) {missing} in {store.root}; list them with `warvoices corpus list`")
+    wanted = set(articles or [])
+    rows = sorted((r for r in store.sentences() if r["article_id"] in wanted), key=lambda r: (r["article_id"], r["index"]))
+    if not rows:
+        raise WarVoicesError(f"articles {articles} have no sentences in {store.root}; run `warvoices corpus segment`")
+    return [r["sentence_id"] for r in rows]
+
+
+def merge_predictions(parts: list[tuple[str, list[str] | None, list[dict]]], schema) -> list[dict]:
+    """One pre-annotation per sentence from several models' `predictions_for_label_studio` lists.
+
+    `parts` is [(model name, fields it may give or None for any, its predictions)]; each field is
+    taken from the first model allowed to give it that predicts it."""
+    if len(parts) == 1 and parts[0][1] is None:
+        return parts[0][2]
+    span_names = {f.name for f in schema.span_fields}
+    source: dict[str, tuple[str, str]] = {}  # field -> (model, version)
+    by_sid: dict[str, dict] = {}
+    for name, allowed, preds in parts:
+        for p in preds:
+            rec = by_sid.setdefault(p["sentence_id"], {"sentence_id": p["sentence_id"], "labels": {}, "_scores": []})
+            given = [*p["labels"], *(k for k in p if k in span_names)]
+            took = False
+            for f in given:
+                if allowed is not None and f not in allowed:
+                    continue
+                if source.get(f, (name,))[0] != name:
+                    continue
+                source[f] = (name, p["version"])
+                if f in span_names:
+                    rec[f] = p[f]
+                else:
+                    rec["labels"][f] = p["labels"][f]
+                took = True
+            if took and p.get("score") is not None:
+                rec["_scores"].append(p["score"])
+    models = []
+    for name, _, _ in parts:
+        used = sorted(f for f, (m, _) in source.items() if m == name)
+        if not used:
+            raise WarVoicesError(f"model {name} gives no field here (every field it predicts comes from an earlier "
+                                 "--model); drop it or name its fields with --model NAME:FIELD,FIELD")
+        models.append(name)
+    versions = {m: v for m, v in source.values()}
+    out = []
+    for sid, rec in by_sid.items():
+        scores = rec.pop("_scores")
+        rec.update(model="+".join(models), version=";".join(f"{m}={versions[m]}" for m in models),
+                   fields_from={f: m for f, (m, _) in sorted(source.items())},
+                   score=round(sum(scores) / len(scores), 6) if scores else None)
+        out.append(rec)
+    return out
+
+
+def enforce_dependencies(rec: dict, schema) -> list[str]:
+    """Make one pre-annotation obey the schema's dependencies, in place; returns what was dropped.
+
+    A dependent that contradicts its field is left unanswered (a choice) or emptied (spans): the
+    annotator fills it in instead of correcting a contradiction the model made. Where the schema
+    brings its own repair for machine predictions (`Schema.reconcile`, with every kind of rule it
+    knows), that one decides, so merged and single-model pre-annotations follow the same rules."""
+    reconcile = getattr(schema, "reconcile", None)
+    if reconcile is not None:
+        span_names = [f.name for f in schema.span_fields if f.name in rec]
+        labels, spans = reconcile(rec.get("labels") or {}, {n: rec[n] for n in span_names})
+        dropped = sorted({k for k in set(labels) | set(rec.get("labels") or {})
+                          if labels.get(k) != (rec.get("labels") or {}).get(k)}
+                         | {n for n in span_names if spans.get(n) != rec[n]})
+        rec["labels"] = labels
+        rec.update(spans)
+        return dropped
+    dropped = []
+    labels = rec.get("labels") or {}
+    for name, dependents in schema.dependencies:
+        value = labels.get(name)
+        if value is None:
+            continue
+        is_null = value == schema.field(name).null_label
+        for dep in dependents:
+            f = schema.field(dep)
+            if f.kind == "spans":
+                if is_null and rec.get(dep):
+                    rec[dep] = []
+                    dropped.append(dep)
+            elif labels.get(dep) is not None and is_null != (labels[dep] == f.null_label):
+                del labels[dep]
+                dropped.append(dep)
+    return dropped

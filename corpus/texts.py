@@ -1,7 +1,8 @@
 """Read article texts: bundled files in corpus/texts/ or records of the external archive.
 
-The archive is found through `--archive DIR` or WARVOICES_ARCHIVE. Every text is checked
-against the SHA-256 in the registry; a changed text is an error naming the article.
+The archive is found through `--archive DIR`, else WARVOICES_ARCHIVE (set to "" for none), else
+`../shared/archive` next to the working directory or the checkout, when present. Every text is
+checked against the SHA-256 in the registry; a changed text is an error naming the article.
 """
 from __future__ import annotations
 
@@ -15,9 +16,27 @@ ARCHIVE_ENV = "WARVOICES_ARCHIVE"
 REPO_ROOT = PACKAGE_DIR.parent
 
 
+def default_archive() -> Path | None:
+    """`../shared/archive` relative to the working directory, else to the checkout, if present."""
+    for cand in (Path.cwd().parent / "shared" / "archive", REPO_ROOT.parent / "shared" / "archive"):
+        if cand.is_dir() and any(cand.glob("*.jsonl")):
+            return cand
+    return None
+
+
+def archive_source(cli_value: str | os.PathLike | None) -> str:
+    """Where `resolve_archive(cli_value)` takes the archive from, for messages."""
+    if cli_value:
+        return "--archive"
+    if ARCHIVE_ENV in os.environ:
+        return f"${ARCHIVE_ENV}" if os.environ[ARCHIVE_ENV] else f"none (${ARCHIVE_ENV} is empty)"
+    return "default ../shared/archive" if default_archive() else "none found (no --archive, no $WARVOICES_ARCHIVE, no ../shared/archive)"
+
+
 def resolve_archive(cli_value: str | os.PathLike | None) -> Path | None:
-    """The archive directory from the command line, else the environment, else None."""
-    value = cli_value if cli_value else os.environ.get(ARCHIVE_ENV)
+    """The archive directory from the command line, else the environment ("" = none), else
+    `default_archive()`, else None."""
+    value = cli_value if cli_value else os.environ.get(ARCHIVE_ENV, default_archive())
     if not value:
         return None
     path = Path(value).expanduser()

@@ -318,8 +318,9 @@ def test_command_writes_finals_and_disputes_then_applies_decisions(tmp_path, cap
 
 
 def test_command_reproduces_the_seed_finals(tmp_path):
-    """The repository's annotations, with the committed adjudicator decisions, aggregate to the
-    stored final.jsonl: every final label is derived, none is written by hand."""
+    """The repository's annotations, with every committed adjudicator decision (corpus/labels/ and
+    the Label Studio ones in corpus/data/batches/*.decisions.jsonl), aggregate to the stored
+    final.jsonl: every final label is derived, none is written by hand."""
     repo = Store(agg_mod.REPO_ROOT / "corpus" / "data")
     if not repo.annotations():
         pytest.skip("no seed annotations in the repository store")
@@ -327,9 +328,9 @@ def test_command_reproduces_the_seed_finals(tmp_path):
     store_dir.mkdir()
     shutil.copy(repo.path("annotations.jsonl"), store_dir / "annotations.jsonl")
     decisions = []
-    for path in sorted((agg_mod.REPO_ROOT / "corpus" / "labels").glob("*.decisions-*.jsonl")):
+    for path in [*sorted((agg_mod.REPO_ROOT / "corpus" / "labels").glob("*.decisions-*.jsonl")),
+                 *sorted((repo.root / "batches").glob("*.decisions.jsonl"))]:
         decisions += ["--decisions", str(path)]
-    assert len(decisions) <= 2, "the command takes one decisions file; merge them first"
     assert _run("--store", str(store_dir), "--disputes", str(tmp_path / "d.json"), *decisions) == 0
     assert Store(store_dir).finals() == repo.finals()
 
@@ -384,3 +385,21 @@ def test_a_decision_cannot_add_a_field_the_answers_did_not_have():
     with pytest.raises(InputError, match="not a field of guideline version 1"):
         apply_adjudications(agg, [{"sentence_id": "w-s0000", "adjudicator": "lead",
                                    "labels": {"stance": U, "about_war": "yes"}}])
+
+
+def test_decisions_from_several_files_all_count(tmp_path):
+    """--decisions is repeatable: a campaign has one decisions file per batch."""
+    store_dir = tmp_path / "store"
+    store_dir.mkdir()
+    shutil.copy(FIX / "toy_batch.jsonl", store_dir / "annotations.jsonl")
+    lines = (FIX / "decisions.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(lines) >= 2
+    one, two = tmp_path / "one.decisions.jsonl", tmp_path / "two.decisions.jsonl"
+    one.write_text(lines[0], encoding="utf-8")
+    two.write_text("".join(lines[1:]), encoding="utf-8")
+    common = ["--store", str(store_dir), "--batch", "toy-1", "--vote", "majority", "--disputes", str(tmp_path / "d.json")]
+    assert _run(*common, "--decisions", str(one), "--decisions", str(two)) == 0
+    both = Store(store_dir).finals()
+    assert _run(*common, "--decisions", str(FIX / "decisions.jsonl")) == 0
+    assert Store(store_dir).finals() == both
+    assert sum("adjudicated" in r["method"].values() for r in both.values()) == len(lines)

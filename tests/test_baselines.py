@@ -340,3 +340,32 @@ def test_embedding_baseline_end_to_end(toy, tmp_path):
     alone = Embedder(tmp_path / "c1").embed([texts[0]])[0]
     mixed = Embedder(tmp_path / "c2").embed([texts[1], texts[0], "Short."])[1]
     assert alone.tobytes() == mixed.tobytes()
+
+
+def test_predict_for_one_batch_merges_two_models_and_obeys_the_schema(toy, tmp_path, capsys):
+    """`--articles` predicts only those articles' sentences; labels come from tfidf_lr, spans from
+    rules; no line contradicts the schema's dependencies; annotate push's loader accepts the file."""
+    from warvoices.annotation.ls_push import load_predictions
+    from warvoices.corpus.cli import main
+    from warvoices.corpus.store import Store
+
+    unl = load_split(toy, "unlabeled")
+    article = unl.article_ids[0]
+    mine = [sid for sid, a in zip(unl.ids, unl.article_ids) if a == article]
+    store = Store(tmp_path / "store")  # only what the filter reads: the article and its sentence ids
+    store.write_articles([{"article_id": a} for a in sorted(set(unl.article_ids))])
+    store.write_sentences([{"sentence_id": sid, "article_id": a, "index": int(sid.rsplit("-s", 1)[1])}
+                           for sid, a in zip(unl.ids, unl.article_ids)])
+    out = tmp_path / "batch.jsonl"
+    assert main(["baselines", "predict", "--model", "tfidf_lr", "--model", "rules:source_spans", "--data", str(toy),
+                 "--store", str(store.root), "--articles", article, "--out", str(out), "--format", "label-studio"]) == 0
+    assert f"for 1 article(s) to {out}" in capsys.readouterr().out
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(line["sentence_id"] for line in lines) == sorted(mine) and len(mine) < len(unl)
+    schema = load_schema()
+    for line in lines:
+        assert line["model"] == "tfidf_lr+rules" and line["fields_from"]["source_spans"] == "rules"
+        assert line["fields_from"]["attribution"] == "tfidf_lr"
+        assert schema.dependency_problems(line["labels"], {"source_spans": line.get("source_spans", [])}) == []
+    preds, provenance = load_predictions(out, dict(zip(unl.ids, unl.texts)))
+    assert set(preds) == set(mine) and provenance["fields_from"]["source_spans"] == "rules"

@@ -112,7 +112,7 @@ def test_two_builds_give_identical_files(seed_build, tmp_path):
 
 
 def test_cli_build_reports_counts_and_skips(tmp_path, capsys, monkeypatch):
-    monkeypatch.delenv("WARVOICES_ARCHIVE", raising=False)
+    monkeypatch.setenv("WARVOICES_ARCHIVE", "")  # empty: no archive, not even ../shared/archive
     assert main(["build", "--out", str(tmp_path / "d"), "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "train" in out and "29" in out

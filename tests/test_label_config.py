@@ -51,3 +51,38 @@ def test_unknown_label_is_caught_by_label_interface():
     li = LabelInterface(render_label_config())
     bad = {"result": [{"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": ["bogus"]}}]}
     assert li.validate_prediction(bad, return_errors=True)
+
+
+def test_adjudication_config_is_the_same_form_plus_the_answers_beside_it():
+    from warvoices.annotation.ls_config import ADJUDICATION_VARIABLES, render_adjudication_config
+
+    xml = render_adjudication_config()
+    li = LabelInterface(xml)
+    li.validate()
+    schema = load_schema()
+    # the same controls as the annotators' form: the adjudicator answers every field, from empty
+    assert sorted(c.name for c in li.controls) == sorted(schema.field_names)
+    variables = set(re.findall(r'value="\$([a-z_]+)"', xml)) | set(re.findall(r"\$([a-z_]+)", xml))
+    assert variables == set(TASK_VARIABLES) | set(ADJUDICATION_VARIABLES)
+    base = ET.fromstring(render_label_config())
+    adj = ET.fromstring(xml)
+    assert len(list(adj.iter("Choice"))) == len(list(base.iter("Choice")))
+    assert [e.get("name") for e in adj.iter("HyperText")] == ["answers"]
+
+
+def test_answers_table_shows_each_answer_side_by_side_and_escapes_text():
+    from warvoices.annotation.ls_adjudication import answers_table
+
+    schema = load_schema()
+    text = "The <b>mayor</b> said the bridge & road were closed."
+    a = {"labels": {"stance": "neutral", "attribution": "indirect", "source_type": "other_official",
+                    "event_type": "none"}, "source_spans": [[4, 16]]}
+    b = {"labels": {"stance": "pro_ukraine", "attribution": "none", "source_type": "none", "event_type": "none"},
+         "source_spans": []}
+    table = answers_table([a, b], text, schema, ["stance", "attribution"])
+    root = ET.fromstring(table)  # well-formed: nothing of the sentence is read as markup
+    rows = {r[0].text.rstrip(" ⚠"): [c.text for c in r[1:]] for r in root.iter("tr") if r[0].text}
+    assert rows["Stance"] == ["neutral", "pro_ukraine"]
+    assert rows["Source mention"] == ["“<b>mayor</b>” [4, 16)", "(none marked)"]  # as text, once parsed
+    assert "<b>mayor" not in table and "&lt;b&gt;" in table
+    assert "⚠" in table.split("Stance")[1][:5] and "⚠" not in table.split("Event type")[1][:5]

@@ -65,6 +65,8 @@ def test_cli_reports_server_down_without_traceback(tmp_path, monkeypatch, capsys
     assert rc == 2
     assert "cannot reach Label Studio" in err and "Traceback" not in err and SECRET not in err
     assert not store.exists()  # nothing written
+    # with --url the server is not the data directory's: no advice to start a server there
+    assert "--url" in err and "server start --data-dir" not in err
 
 
 def test_cli_without_a_recorded_server_says_start_one(tmp_path, monkeypatch, capsys):

@@ -97,3 +97,19 @@ def test_task_data_takes_archive_titles_from_the_archive(tmp_path):
     assert len(order) == 2
     assert {d["title"] for d in data.values()} == {"An invented readout"}
     assert data[order[1]]["context_before"] == "The ferry operator said the crossing would resume."
+
+
+def test_a_prediction_that_breaks_a_schema_dependency_is_refused(tmp_path):
+    path = write(tmp_path, [{"sentence_id": "inv-s0000", "labels": dict(LABELS, source_type="none"),
+                             "model": "m", "version": "1"}])
+    with pytest.raises(InputError, match=r"preds.jsonl:1: .*schema rule.*attribution is 'indirect'"):
+        load_predictions(path, TEXTS)
+
+
+def test_a_merged_prediction_names_which_model_gave_which_field(tmp_path):
+    path = write(tmp_path, [{"sentence_id": "inv-s0000", "labels": LABELS, "source_spans": [[4, 18]],
+                             "model": "tfidf_lr+rules", "version": "tfidf_lr=1;rules=2",
+                             "fields_from": {"stance": "tfidf_lr", "source_spans": "rules"}}])
+    _, named = load_predictions(path, TEXTS)
+    assert named == {"model": "tfidf_lr+rules", "version": "tfidf_lr=1;rules=2",
+                     "fields_from": {"stance": "tfidf_lr", "source_spans": "rules"}}

@@ -78,3 +78,42 @@ def test_server_env_keeps_secrets_out_of_the_command_line_and_stays_offline(tmp_
     assert env["LABEL_STUDIO_USER_TOKEN"] == ls_server.read_secret(paths.token)
     assert env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] == "true"
     assert env["LABEL_STUDIO_SENTRY_DSN"] == "" and env["LABEL_STUDIO_COLLECT_ANALYTICS"] == "false"
+
+
+def test_a_port_whose_server_just_stopped_is_free_again():
+    """After a server closes an accepted connection first, its port stays in TIME_WAIT for about a
+    minute; a bind without SO_REUSEADDR fails then, which made `server start` right after `server
+    stop` report a false "port in use". The listener sets SO_REUSEADDR as Label Studio's server does
+    (Python's HTTPServer, allow_reuse_address); Linux reuses such a port only if both sides set it."""
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lst.bind(("127.0.0.1", 0))
+    lst.listen()
+    port = lst.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    conn, _ = lst.accept()
+    conn.close()  # the server side closes first: its end goes to TIME_WAIT
+    client.recv(1)
+    client.close()
+    lst.close()
+    with socket.socket() as plain:
+        try:
+            plain.bind(("127.0.0.1", port))
+            timewait = False
+        except OSError:
+            timewait = True
+    if not timewait:
+        pytest.skip("this kernel let the port go at once; nothing to show")
+    assert ls_server.port_is_free(port)
+
+
+def test_the_identity_is_kept_and_renewed_with_a_new_database(tmp_path):
+    paths = Paths(tmp_path)
+    first = ls_server.ensure_identity(paths)
+    assert ls_server.ensure_identity(paths) == first == ls_server.read_identity(paths)
+    renewed = ls_server.ensure_identity(paths, new_database=True)
+    assert renewed["server_id"] != first["server_id"]
+    assert len(ls_server.short_server_id(renewed["server_id"])) == 12
+    paths.identity.write_text("{not json")
+    with pytest.raises(ServerError, match="server-id.json"):
+        ls_server.read_identity(paths)

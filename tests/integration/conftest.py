@@ -57,6 +57,14 @@ def ls_template(tmp_path_factory):
                 pass
 
 
+def copy_template(template: Path, dst: Path) -> Path:
+    """A migrated empty data directory for one more server. Its identity file is dropped, so the
+    copy starts as a server of its own (as a fresh data directory would), not as the template."""
+    shutil.copytree(template, dst)
+    (dst / "warvoices" / "server-id.json").unlink(missing_ok=True)
+    return dst
+
+
 @dataclass
 class Server:
     data_dir: Path
@@ -70,8 +78,7 @@ class Server:
 @pytest.fixture
 def server(ls_template, tmp_path, monkeypatch):
     monkeypatch.delenv("WARVOICES_LS_TOKEN", raising=False)
-    data = tmp_path / "ls"
-    shutil.copytree(ls_template, data)
+    data = copy_template(ls_template, tmp_path / "ls")
     state = ls_server.start(data, port=0, venv=VENV, timeout=120, echo=_quiet)
     _STARTED.append(state.pid)
     try:
@@ -136,3 +143,30 @@ def make_invented_store(root: Path) -> Corpus:
 @pytest.fixture
 def corpus(tmp_path) -> Corpus:
     return make_invented_store(tmp_path / "corpus")
+
+
+def seed_store(root: Path) -> Store:
+    """A store holding only the bundled seed article and its sentences (no labels), so tests do not
+    depend on the state of the committed store's annotations, finals or archive articles."""
+    from warvoices.corpus.commands import SEED_DEFAULTS
+    from warvoices.corpus.store import DEFAULT_STORE
+
+    seed = SEED_DEFAULTS["article_id"]
+    committed = Store(DEFAULT_STORE)
+    if seed not in committed.articles() or not committed.sentences(seed):
+        pytest.skip("the repository store has no segmented seed article (warvoices corpus segment)")
+    store = Store(root)
+    store.write_articles([committed.articles()[seed]])
+    store.write_sentences(committed.sentences(seed))
+    return store
+
+
+def complete(labels: dict, schema=None) -> dict:
+    """`labels` plus every other required choice field of the schema with its first label, so the
+    tests name only the fields they are about and keep working when the schema gains a field."""
+    from warvoices.annotation.schema import load_schema
+
+    schema = schema or load_schema()
+    out = {f.name: f.label_names[0] for f in schema.choice_fields if f.required}
+    out.update(labels)
+    return out

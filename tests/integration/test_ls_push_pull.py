@@ -131,6 +131,9 @@ def test_predictions_are_shown_and_recorded_as_provenance(server, corpus, tmp_pa
     assert rc == 2 and "pro_atlantis" in capsys.readouterr().err
     with server.admin() as client:
         assert not any(p["title"].startswith("wv p0 ") for p in client.projects())  # refused before creating
+    # … and before creating any account or manifest: nothing is written before the inputs are checked
+    assert "ann-a" not in load_users(server.paths)
+    assert not (corpus.store.root / "batches" / "p0.json").exists()
 
     rc = main(["annotate", "push", "--batch", "p1", "--articles", corpus.articles[1], "--annotators", "ann-a",
                "--predictions", str(preds), "--model", "tfidf-lr", "--model-version", "0.3", *common])

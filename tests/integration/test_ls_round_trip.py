@@ -57,7 +57,7 @@ def test_pull_returns_exactly_what_was_submitted(server, corpus):
             try:
                 pull_batch(client, corpus.store, loader, "rt", user_map, progress=False)
                 rec = next(r for r in corpus.store.annotations()
-                           if r["annotation_id"] == annotation_id(created["project"], created["id"], status))
+                           if r["annotation_id"] == annotation_id(client.server_id, created["project"], created["id"], status))
                 assert rec["sentence_id"] == sid and rec["annotator"] == "ann-a" and rec["status"] == status
                 if status == "submitted":
                     assert rec["labels"] == labels

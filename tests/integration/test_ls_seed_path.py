@@ -4,7 +4,6 @@ independent computation), adjudication in Label Studio, build, and load with `da
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from itertools import permutations
 
@@ -18,9 +17,10 @@ from warvoices.annotation.ls_users import annotator_client
 from warvoices.annotation.schema import load_schema
 from warvoices.corpus.cli import main
 from warvoices.corpus.commands import SEED_DEFAULTS
-from warvoices.corpus.store import DEFAULT_STORE, Store
 from warvoices.corpus.texts import TextLoader
 from warvoices.corpus.textview import sentence_texts
+
+from .conftest import seed_store
 
 SEED = SEED_DEFAULTS["article_id"]
 BATCH = "seed-it"
@@ -58,12 +58,9 @@ def labels_for(i: int, who: str, schema) -> dict:
 
 
 def test_seed_article_from_push_to_dataset(server, tmp_path, capsys):
-    if not (DEFAULT_STORE / "sentences.jsonl").is_file():
-        pytest.skip("the repository store has no segmented seed article yet (warvoices corpus segment)")
     schema = load_schema()
-    store_dir = tmp_path / "store"
-    shutil.copytree(DEFAULT_STORE, store_dir)  # never modify the repository's store
-    store = Store(store_dir)
+    store = seed_store(tmp_path / "store")  # the seed article only: never the repository's store
+    store_dir = store.root
     conn = ["--data-dir", str(server.data_dir)]
     common = ["--store", str(store_dir), "--no-progress", *conn]
 
@@ -123,9 +120,13 @@ def test_seed_article_from_push_to_dataset(server, tmp_path, capsys):
     assert len(exported) == len(disputed)
     for sid, tid in manifest["adjudication"]["tasks"].items():
         task = adjudicator.json("GET", f"/api/tasks/{tid}/")
-        preds = {p["model_version"]: p["result"] for p in task["predictions"]}
-        assert set(preds) == {"ann-a", "ann-b"}
-        adjudicator.create_annotation(tid, preds["ann-b"], lead_time=8.0)  # the adjudicator sides with ann-b
+        assert task["predictions"] == []  # the form starts empty; both answers are shown beside it
+        assert submitted[sid]["ann-a"]["stance"] in task["data"]["answers"]
+        assert submitted[sid]["ann-b"]["stance"] in task["data"]["answers"]
+        lab = submitted[sid]["ann-b"]  # the adjudicator sides with ann-b
+        text = texts[sid]
+        spans = [[0, len(text.split()[0])]] if lab["attribution"] != "none" else []
+        adjudicator.create_annotation(tid, to_result(lab, spans, text), lead_time=8.0)
     assert main(["annotate", "adjudicate", "--pull", *adj]) == 0
     finals = store.finals()
     for sid in disputed:

@@ -55,6 +55,16 @@ def test_start_status_stop_through_the_cli(ls_template, tmp_path):
     assert not ls_server.pid_alive(pid)
     res = cli("server", "status", "--data-dir", str(data))
     assert res.returncode == 3 and "stopped" in res.stdout
+    # restart at once on the same port (it used to fail for about a minute with "port in use")
+    try:
+        res = cli("server", "start", "--data-dir", str(data), "--port", str(port))
+        assert res.returncode == 0, res.stderr
+        assert f"http://127.0.0.1:{port}" in res.stdout
+    finally:
+        res = cli("server", "stop", "--data-dir", str(data))
+    assert res.returncode == 0 and "stopped" in res.stdout
+    db = data / "label_studio.sqlite3"
+    assert oct(db.stat().st_mode & 0o777) == oct(0o600)  # it holds every user's API token
 
 
 def test_busy_port_is_an_error_not_a_silent_move(ls_template, tmp_path):
