@@ -242,12 +242,15 @@ class Store:
     def write_finals(self, records: Iterable[dict]) -> int:
         return self._write(FINAL, records)
 
-    def add_annotations(self, new: Iterable[dict]) -> tuple[int, int]:
+    def add_annotations(self, new: Iterable[dict], existing: dict[str, dict] | None = None) -> tuple[int, int]:
         """Merge annotation records by annotation_id; returns (added, already present).
 
         Re-adding an identical record is a no-op, so pulling twice adds nothing twice; a record
-        that reuses an id with different content is an error (the store never silently changes)."""
-        existing = {r["annotation_id"]: r for r in self.annotations()}
+        that reuses an id with different content is an error (the store never silently changes).
+        `existing`: the stored records by id when the caller has just read them (a pull does), so
+        the file is not held in memory twice; it is updated in place."""
+        if existing is None:
+            existing = {r["annotation_id"]: r for r in self.annotations()}
         added, same = merge_immutable(
             existing, new, "annotation_id", lambda old, rec: old == rec,
             lambda old, rec: (f"annotation {rec['annotation_id']} is already stored with different content; "
