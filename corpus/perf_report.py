@@ -59,7 +59,7 @@ def render_targets() -> str:
                      f"{pre['collection']['documents']} texts) | {r1['units_per_s']} units/s ({r1['engine']}), "
                      f"{r2['units_per_s']} units/s ({r2['engine']}, 2 workers) | – | – | `annotation/bench_prelabel.json` |")
     notes = []
-    for name, res in (("bench_corpus", seg), ("bench_scale", scale), ("bench_prelabel", pre)):
+    for name, res in (("bench_corpus", seg), ("bench_scale", scale), ("bench_ls", ls), ("bench_prelabel", pre)):
         if res:
             load = res.get("load_avg_1min")
             notes.append(f"`{res['command']}`" + (f" (load average {load})" if load is not None else ""))
