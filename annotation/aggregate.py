@@ -495,7 +495,13 @@ def update_store(store, batch: Batch, *, vote: str = "none", min_posterior: floa
     For callers without argparse, e.g. the Label Studio adjudication push/pull."""
     schema = schema or load_schema()
     agg = aggregate(batch, vote=vote, min_posterior=min_posterior, schema=schema)
-    decided = apply_adjudications(agg, decisions, schema=schema, now=now)
+    # a decision made under older guidelines than the sentence's answers now follow decided a
+    # dispute between answers that are history (a relabelled batch): it stays in its file as
+    # history and decides nothing
+    current = [d for d in decisions
+               if not (d.get("sentence_id") in batch.answers
+                       and schema.record_version(d) < batch.guideline_version(d["sentence_id"]))]
+    decided = apply_adjudications(agg, current, schema=schema, now=now)
     plan = plan_store_update(agg, store.finals(), decided)
     open_sids = {d.sentence_id for d in plan.open}
     entries = [e for e in disputes_by_sentence(agg) if e["sentence_id"] in open_sids]

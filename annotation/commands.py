@@ -10,6 +10,7 @@ adjudication.
     annotate agreement --batch B      (annotation/agreement.py)
     annotate adjudicate --batch B     (annotation/aggregate.py, plus the Label Studio
                                        adjudication project: --pull brings the decisions back)
+    annotate prelabel --collection DIR --out DIR   (annotation/prelabel.py: units + baseline predictions)
     annotate migrate-ids              (old annotation ids ls:P:A -> ls:SERVER:P:A)
 
 --articles takes ids separated by spaces or commas, in every command. The archive of texts is
@@ -588,4 +589,12 @@ def register(sub) -> None:
         x.add_argument("--archive", type=Path, default=None, metavar="DIR",
                        help="external text archive (default: $WARVOICES_ARCHIVE)")
     x.set_defaults(func=cmd_adjudicate)
+
+    # pre-annotation of an external collection (annotation/prelabel.py)
+    from . import prelabel
+
+    x = asub.add_parser("prelabel", help="segment and pre-annotate an external collection (JSON Lines or Parquet shards)",
+                        description=prelabel.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    prelabel.add_arguments(x)
+    x.set_defaults(func=prelabel.run)
 

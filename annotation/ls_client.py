@@ -7,11 +7,12 @@ SDK. The SDK's `LabelInterface` is still used to validate configs and prediction
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import httpx
 
@@ -82,13 +83,19 @@ class LSClient:
             return f"start it with `warvoices annotate server start --data-dir {self.data_dir}`"
         return "start it with `warvoices annotate server start`"
 
-    def request(self, method: str, path: str, *, retries: int | None = None, **kw) -> httpx.Response:
+    def request(self, method: str, path: str, *, retries: int | None = None, stream: bool = False,
+                **kw) -> httpx.Response:
+        """The response of one API call (errors raised with what to do). With `stream` the body is
+        not read yet: the caller iterates it and closes the response."""
         # reads are retried on connection trouble; writes are not (a rerun resumes them safely)
         if retries is None:
             retries = 2 if method == "GET" else 0
         for attempt in range(retries + 1):
             try:
-                resp = self._http.request(method, path, **kw)
+                if stream:
+                    resp = self._http.send(self._http.build_request(method, path, **kw), stream=True)
+                else:
+                    resp = self._http.request(method, path, **kw)
                 break
             except httpx.ConnectError:
                 if attempt < retries:
@@ -108,6 +115,9 @@ class LSClient:
             except httpx.HTTPError as exc:
                 raise LSUnavailable(f"talking to Label Studio at {self.url} failed ({type(exc).__name__}); "
                                     "check the URL and that the server is running") from None
+        if stream and resp.status_code >= 400:
+            resp.read()
+            resp.close()
         if resp.status_code in (401, 403):
             raise LSAuthError(status_code=resp.status_code, message=f"Label Studio at {self.url} rejected the API token from {self.token_source} "
                               f"({resp.status_code}); set {TOKEN_ENV} to the admin token of this server or fix the "
@@ -205,6 +215,19 @@ class LSClient:
             raise LSError(f"export of project {project_id} is not a list of tasks; is the server Label Studio 1.23?")
         return data
 
+    def iter_export(self, project_id: int) -> Iterator[dict]:
+        """The tasks of `export`, one at a time, parsed while the answer arrives: the export is never
+        held whole, neither as text nor as a list (a 10,000-task export is tens of MB)."""
+        path = f"/api/projects/{int(project_id)}/export"
+        resp = self.request("GET", path, params={"exportType": "JSON"}, stream=True)
+        try:
+            yield from iter_json_array(resp.iter_text(1 << 16), f"export of project {project_id}")
+        except httpx.HTTPError as exc:
+            raise LSUnavailable(f"the export of project {project_id} from {self.url} broke off "
+                                f"({type(exc).__name__}); rerun the command") from None
+        finally:
+            resp.close()
+
     # -- annotations (used by annotators' clients, tests and benchmarks) --------------------
     def create_annotation(self, task_id: int, result: list[dict], *, lead_time: float | None = None,
                           was_cancelled: bool = False) -> dict:
@@ -215,6 +238,48 @@ class LSClient:
 
     def invite_url(self) -> str:
         return self.json("GET", "/api/invite")["invite_url"]
+
+
+def iter_json_array(chunks: Iterable[str], what: str) -> Iterator[Any]:
+    """The elements of one JSON array that arrives as text chunks, each parsed as soon as it is
+    complete; a body that is not a JSON array is an LSError naming `what`."""
+    decoder = json.JSONDecoder()
+    buf, pos, started, ended = "", 0, False, False
+    for chunk in chunks:
+        buf = buf[pos:] + chunk
+        pos = 0
+        while True:
+            while pos < len(buf) and (buf[pos].isspace() or (started and buf[pos] == ",")):
+                pos += 1
+            if pos >= len(buf):
+                break
+            if not started:
+                if buf[pos] != "[":
+                    raise LSError(f"{what} is not a list of tasks; is the server Label Studio 1.23?")
+                started, pos = True, pos + 1
+                continue
+            if ended:
+                raise LSError(f"{what}: unexpected text after the list of tasks")
+            if buf[pos] == "]":
+                ended, pos = True, pos + 1
+                continue
+            try:
+                item, end = decoder.raw_decode(buf, pos)
+            except json.JSONDecodeError:
+                break  # incomplete: wait for the next chunk
+            if end >= len(buf) and not isinstance(item, (dict, list, str)):
+                break  # a number or literal may go on in the next chunk
+            yield item
+            pos = end
+    if not ended:
+        if buf[pos:].strip():
+            try:
+                decoder.raw_decode(buf, pos)
+            except json.JSONDecodeError as exc:
+                if exc.pos < len(buf):   # (an error at the very end is a body cut short: below)
+                    raise LSError(f"{what} is not valid JSON ({exc.msg} near character {exc.pos}); "
+                                  "rerun the command") from None
+        raise LSError(f"{what} ended before its list of tasks did; rerun the command")
 
 
 def _detail(resp: httpx.Response) -> str:

@@ -42,6 +42,7 @@ so offsets that match the marked text only as UTF-16 units are converted.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -226,7 +227,7 @@ def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> t
     schema = schema or load_schema()
     ch = _Checker(ctx, schema)
     records: list[dict] = []
-    if not isinstance(export, list):
+    if isinstance(export, (dict, str, bytes)) or not isinstance(export, Iterable):
         ch.add("LS000", f"project {ctx.project}", f"an export is a JSON list of tasks, got {type(export).__name__}")
         return [], ch.issues
     seen: dict[tuple[str, str], str] = {}
@@ -471,29 +472,39 @@ def pull_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, a
     known = {int(v["user_id"]): k for k, v in manifest.get("annotators", {}).items()}
     known.update(annotators)
     stored = {r["annotation_id"]: r for r in stored_records}
+    del stored_records  # the dict holds the same records; the list would be a second index
     gv = guidelines_version()
     report = PullReport(batch=batch)
     all_records: list[dict] = []
     issues: list[Issue] = []
     for who, entry in tqdm(manifest["projects"].items(), desc="pull", unit="project", disable=not progress):
-        export = client.export(entry["project"])
+        in_batch = set(entry["tasks"].values())
+        found_extra: list[Issue] = []
+        n_tasks = 0
+
+        def tasks_of(project: int = entry["project"]):
+            # one pass: tasks stream from the export into validation; counted and checked here
+            nonlocal n_tasks
+            for task in client.iter_export(project):
+                n_tasks += 1
+                if isinstance(task, dict) and task.get("id") not in in_batch:
+                    found_extra.append(Issue("LS005", "error", f"project {project} task {task.get('id')}",
+                                             f"{ISSUE_NAMES['LS005']}: task is not in batch {batch}'s manifest"))
+                yield task
+
         ctx = PullContext(project=entry["project"], batch=batch, corpus=corpus, annotators=known,
                           project_annotator=who, prediction=manifest.get("prediction"), stored=stored,
                           server_id=client.server_id or _no_identity(), server_url=client.url,
                           guideline_version=gv, accept_edits=accept_edits)
-        recs, found = validate_export(export, ctx)
-        in_batch = set(entry["tasks"].values())
-        for task in export:
-            if isinstance(task, dict) and task.get("id") not in in_batch:
-                found.append(Issue("LS005", "error", f"project {entry['project']} task {task.get('id')}",
-                                   f"{ISSUE_NAMES['LS005']}: task is not in batch {batch}'s manifest"))
+        recs, found = validate_export(tasks_of(), ctx)
         issues.extend(found)
+        issues.extend(found_extra)
         all_records.extend(recs)
         status: dict[str, int] = {}
         for r in recs:
             status[r["status"]] = status.get(r["status"], 0) + 1
         report.per_project[who] = {"project": entry["project"], "status": status,
-                                   "unannotated": len(entry["tasks"]) - len(export)}
+                                   "unannotated": len(entry["tasks"]) - n_tasks}
     # one annotator, one sentence, across projects too
     seen: dict[tuple[str, str], str] = {}
     for r in all_records:
@@ -508,7 +519,8 @@ def pull_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, a
     if errors:
         raise PullError(issues, f"pull of batch {batch}")
     report.warnings = [i for i in issues if i.severity != "error"]
-    report.added, report.already = store.add_annotations(all_records)
+    # the records read above are the ones merged into: the annotation file is not read a second time
+    report.added, report.already = store.add_annotations(all_records, existing=stored)
     if adopt:
         manifest["server_id"] = client.server_id
         save_manifest(store, manifest)

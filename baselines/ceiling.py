@@ -33,10 +33,14 @@ def annotator_records(split: Split) -> dict[str, list[dict]]:
     if split.annotations is None:
         return out
     for sid, anns in zip(split.ids, split.annotations):
+        submitted = [a for a in anns if a.get("status") == SUBMITTED]
+        # the final label follows the newest guidelines its unit was labelled under; answers made
+        # under older guidelines are history (a relabelled pilot), not what the final was made from
+        newest = max((int(a.get("guideline_version") or 1) for a in submitted), default=1)
         subs = {}
-        for a in anns:
-            if a.get("status") == SUBMITTED:
-                subs.setdefault(a["annotator"], a)  # one per annotator (pulls never keep two)
+        for a in submitted:
+            if int(a.get("guideline_version") or 1) == newest:
+                subs[a["annotator"]] = a  # the latest answer of each annotator (an accepted revision comes later)
         if len(subs) < MIN_ANNOTATORS:
             continue
         for who, a in sorted(subs.items()):

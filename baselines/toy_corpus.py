@@ -154,7 +154,8 @@ def _row(rec: dict, index: int, schema) -> dict:
 def _annotation(a: dict, text: str, schema) -> dict:
     """A raw annotation of a toy record: {annotator, status?, <field>: label, source_spans?}."""
     out = {"annotation_id": f"toy:{a['annotator']}", "annotator": a["annotator"], "created_at": "",
-           "status": a.get("status", "submitted"), "origin": "toy"}
+           "status": a.get("status", "submitted"), "origin": "toy",
+           "guideline_version": a.get("guideline_version", schema.guideline_version)}
     for f in schema.choice_fields:
         out[f.name] = NO_LABEL if a.get(f.name) is None else f.index(a[f.name])
     for f in schema.span_fields:

@@ -10,7 +10,8 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from importlib.metadata import version as pkg_version
+from functools import lru_cache
+from importlib.metadata import version as _metadata_version
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,13 @@ class Predicted:
     confidence: list[float | None]             # mean over fields of the predicted label's probability
     feature_seconds: float
     field_seconds: dict[str, float]
+
+
+@lru_cache(maxsize=None)
+def pkg_version(name: str) -> str:
+    """The installed version of a package, read once: reading package metadata takes about a
+    millisecond, and callers ask for a model's version once per predicted unit."""
+    return _metadata_version(name)
 
 
 @dataclass

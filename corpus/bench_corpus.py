@@ -10,6 +10,7 @@ peak of Python allocations in one extra, untimed run of each phase). Prints the 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -22,6 +23,7 @@ import tracemalloc
 from pathlib import Path
 
 from .build import build
+from .segment import segment
 from .sentences import records_for
 from .store import Store
 from .texts import TextLoader, resolve_archive
@@ -44,24 +46,51 @@ def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _best(fn, repeat: int) -> tuple[float, object]:
+    best, out = None, None
+    for _ in range(repeat):  # timed without tracemalloc, which slows Python code several-fold
+        t0 = time.perf_counter()
+        out = fn()
+        dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+    return best, out
+
+
+SEGMENT_TARGET_RATIO = 5.0  # issue 12: the segmenter within 5x of raw sentencex
+
+
 def bench_segment(store: Store, loader: TextLoader, repeat: int) -> dict:
+    """The segmenter (`segment`, and `records_for` which also hashes each unit) against its floor,
+    raw sentencex over the same texts, in this one process, best of `repeat` each."""
+    import sentencex
+
     arts = [a for a in store.articles().values() if loader.available(a)]
     texts = [(a, loader.text(a)) for a in arts]
     chars = sum(len(t) for _, t in texts)
-    best = None
-    n = 0
-    for _ in range(repeat):  # timed without tracemalloc, which slows Python code several-fold
-        t0 = time.perf_counter()
-        n = sum(len(records_for(a, t)) for a, t in texts)
-        dt = time.perf_counter() - t0
-        best = dt if best is None else min(best, dt)
+    mb = sum(len(t.encode("utf-8")) for _, t in texts) / 1e6
+    raw_s, raw_n = _best(lambda: sum(sum(1 for _ in sentencex.segment("en", t)) for _, t in texts), repeat)
+    seg_s, units = _best(lambda: [segment(t, layout=a.get("layout", "plain"),
+                                          exclude=[tuple(r) for r in a.get("exclude", [])]) for a, t in texts], repeat)
+    rec_s, _ = _best(lambda: [records_for(a, t) for a, t in texts], repeat)
+    n = sum(len(u) for u in units)
+    # a fingerprint of every unit of every article: equal before and after a speed change
+    digest = hashlib.sha256(json.dumps([[a["article_id"], [(u.start, u.end, u.kind, u.speaker_span, u.flags) for u in us]]
+                                        for (a, _), us in zip(texts, units)]).encode()).hexdigest()[:16]
     tracemalloc.start()
     for a, t in texts:
         records_for(a, t)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return {"articles": len(texts), "characters": chars, "sentences": n, "seconds_best": round(best, 3),
-            "sentences_per_s": round(n / best), "mb_per_s": round(chars / 1e6 / best, 2),
+    ratio = seg_s / raw_s
+    return {"articles": len(texts), "characters": chars, "megabytes_utf8": round(mb, 2), "units": n,
+            "units_digest": digest,
+            "floor_raw_sentencex": {"seconds_best": round(raw_s, 3), "mb_per_s": round(mb / raw_s, 1),
+                                    "sentences": raw_n},
+            "segment": {"seconds_best": round(seg_s, 3), "mb_per_s": round(mb / seg_s, 2),
+                        "units_per_s": round(n / seg_s)},
+            "records_for": {"seconds_best": round(rec_s, 3), "mb_per_s": round(mb / rec_s, 2)},
+            "ratio_to_sentencex": round(ratio, 2), "target_ratio": SEGMENT_TARGET_RATIO,
+            "target_met": ratio <= SEGMENT_TARGET_RATIO,
             "tracemalloc_peak_mb": round(peak / 1e6, 1)}
 
 
@@ -100,8 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     loader = TextLoader(archive)
     result = {"command": " ".join([Path(sys.executable).name, "-m", "warvoices.corpus.bench_corpus"] + (argv or sys.argv[1:])),
               "machine": machine(), "segment": bench_segment(store, loader, args.repeat),
-              "build": bench_build(store, loader, args.repeat), "max_rss_mb": round(max_rss_mb(), 1)}
+              "build": bench_build(store, loader, args.repeat), "max_rss_mb": round(max_rss_mb(), 1),
+              "load_avg_1min": round(os.getloadavg()[0], 2)}
     print(json.dumps(result, indent=1))
+    seg = result["segment"]
+    print(f"segment: {seg['segment']['mb_per_s']} MB/s vs raw sentencex {seg['floor_raw_sentencex']['mb_per_s']} MB/s "
+          f"(floor): {seg['ratio_to_sentencex']}x, target <= {seg['target_ratio']}x: "
+          f"{'met' if seg['target_met'] else 'NOT met'}; load average {result['load_avg_1min']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
     return 0

@@ -42,6 +42,9 @@ def artifacts() -> list[Artifact]:
         # the leaderboard reads committed result files; `warvoices report` also draws its figures
         Artifact(REPO / "README.md", "leaderboard", _lazy("warvoices.baselines.report", "render_leaderboard")),
         Artifact(REPO / "datasheet.md", "leaderboard", _lazy("warvoices.baselines.report", "render_leaderboard")),
+        # figures of the committed scaling run (corpus/bench_scale.json)
+        Artifact(REPO / "README.md", "scaling", _lazy("warvoices.corpus.bench_scale", "render_table")),
+        Artifact(REPO / "README.md", "performance-targets", _lazy("warvoices.corpus.perf_report", "render_targets")),
     ]
     # the Label Studio config is a whole generated file
     try:

@@ -95,6 +95,7 @@ _SENTENCE_END_CHARS = set(".!?…>)]\"”»")
 _OPEN_QUOTES = "“„«"
 _CLOSE_QUOTES = "”»"
 _ALL_DQUOTES = set('"“”„«»')
+_DQUOTE_RE = re.compile('["“”„«»]')
 
 # A stage note: a parenthetical that starts with a capital letter and ends in a full stop
 # (`(Applause.)`, `(Speaks in Ukrainian. No translation provided.)`), or one of the transcript
@@ -116,6 +117,7 @@ _LEADING_NOTE_RE = re.compile(rf"{_NOTE}\s*")
 # text. An en or em dash is not taken: in transcripts it continues an interrupted sentence
 # ("— and one that we hope ..."). A capital letter with a full stop is not taken: it is far more often an initial ("A. Lind").
 _LIST_MARKER_RE = re.compile(r"(?:[-•▪●◦·‣∙*](?!\*)|o(?=[^\S\n]+[A-Z])|\d{1,3}[.)]|[a-z]\)|\((?:\d{1,3}|[a-z]|[ivx]{1,5})\))[^\S\n]+(?=\S)")
+_LIST_MARKER_FIRST = frozenset("-•▪●◦·‣∙*(")
 # A footnote mark after a heading ("Middle East *", "Sovereign Assets†"); "**" is markdown bold.
 _FOOTNOTE_MARK_RE = re.compile(r"[ \t]*(?:(?<!\*)\*|[†‡]+)$")
 _DATED_BRACKET = r"\[[^\[\]\n]{0,60}\d{1,2}/\w{1,2}/\d{2,4}\]"
@@ -356,10 +358,10 @@ def _transcript_mode(labels: Iterable[_Label], line_starts: set[int]) -> bool:
 def _quote_events(text: str, lo: int, hi: int) -> list[tuple[int, str]]:
     """(position, 'open'|'close'|'?') for every double quote mark in text[lo:hi]."""
     events = []
-    for i in range(lo, hi):
+    # the regex engine finds the marks; Python only looks at them (this runs for every turn)
+    for m in _DQUOTE_RE.finditer(text, lo, hi):
+        i = m.start()
         ch = text[i]
-        if ch not in _ALL_DQUOTES:
-            continue
         if ch in _OPEN_QUOTES:
             events.append((i, "open"))
         elif ch in _CLOSE_QUOTES:
@@ -451,6 +453,17 @@ _SPLIT_INITIALISM_LEFT_RE = re.compile(r"(?<![\w])[A-Z]\.$")
 _SPLIT_INITIALISM_RIGHT_RE = re.compile(r"[A-Z]\.(?=[\s,;:\-–)\"”’]|$)")
 
 
+_CLOSING_QUOTE_CHARS = frozenset("\"”»’")  # what _CLOSING_QUOTE_END_RE looks for at a sentence end
+
+
+def _split_initialism(text: str, prev: int, le: int, c: int, nxt: int) -> bool:
+    """The sentence text[prev:le] ends in a lone initial ("U.") and the next one, from c, starts
+    with another ("K."): sentencex cut "U.S.-U.K." in two."""
+    left = text[prev:le]
+    return (_SPLIT_INITIALISM_LEFT_RE.search(left, max(0, len(left) - 2)) is not None
+            and _SPLIT_INITIALISM_RIGHT_RE.match(text[c:nxt].strip()) is not None)
+
+
 def _is_attribution(fragment: str) -> bool:
     return len(fragment.split()) <= 15 and _ATTRIBUTION_RE.fullmatch(fragment) is not None
 
@@ -514,26 +527,35 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
     kept: list[int] = []
     prev = lo
     for idx, c in enumerate(cuts):
-        if inside_quote(c):
+        if protected and inside_quote(c):
             continue
         nxt = cuts[idx + 1] if idx + 1 < len(cuts) else hi
-        left = text[prev:c].rstrip()
+        le = c   # end of the sentence before the cut, trailing blanks left out
+        while le > prev and text[le - 1].isspace():
+            le -= 1
+        last = text[le - 1] if le > prev else ""
+        # the end-anchored checks read only the last characters, not the whole sentence again
+        if last == "." and le - prev >= 2 and "A" <= text[le - 2] <= "Z" and _split_initialism(text, prev, le, c, nxt):
+            continue
+        ls = prev
+        while ls < le and text[ls].isspace():
+            ls += 1
+        if le - ls <= 8 and _ENUMERATOR_RE.fullmatch(text, ls, le):   # enumerators are short
+            continue
         right = text[c:nxt].strip()
-        if _SPLIT_INITIALISM_LEFT_RE.search(left) and _SPLIT_INITIALISM_RIGHT_RE.match(right):
-            continue
-        if _ENUMERATOR_RE.fullmatch(text[prev:c].strip()):
-            continue
         # English sentences do not start in lower case ("$4.5 bn. in 2023"), and a number after
         # a reference abbreviation belongs to it ("Vol. 2")
-        if left.endswith(".") and (right[:1].islower() or (right[:1].isdigit() and _REF_ABBREV_RE.search(left))):
+        if last == "." and (right[:1].islower() or (right[:1].isdigit() and _REF_ABBREV_RE.search(text[prev:le]))):
             continue
-        if _CLOSING_QUOTE_END_RE.search(left) and _is_attribution(right):
+        if last in _CLOSING_QUOTE_CHARS and _is_attribution(right):
             continue
         kept.append(c)
         prev = c
 
-    spans = []
     edges = [lo, *kept, hi]
+    if not flagged and not long_quotes:   # the common case: no flags to work out
+        return [(a, b, ()) for a, b in zip(edges, edges[1:])]
+    spans = []
     flag_at = sorted(s for s, _ in flagged)
     for a, b in zip(edges, edges[1:]):
         j = bisect.bisect_left(flag_at, a)
@@ -549,6 +571,8 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    if a < b and not text[a].isspace() and not text[b - 1].isspace():
+        return a, b
     while a < b and text[a].isspace():
         a += 1
     while b > a and text[b - 1].isspace():
@@ -571,7 +595,11 @@ def _strip_notes(text: str, a: int, b: int) -> tuple[int, int]:
     if bold:
         a, b = _strip_bold(text, a, b)
     while True:
-        m = _LEADING_NOTE_RE.match(text, a, b) or _LIST_MARKER_RE.match(text, a, b)
+        # a note opens with "(" or "<"; a list marker with a bullet, a digit, a lower-case letter or "("
+        ch = text[a]
+        m = _LEADING_NOTE_RE.match(text, a, b) if ch in "(<" else None
+        if m is None and (ch in _LIST_MARKER_FIRST or ch.isdigit() or ch.islower()):
+            m = _LIST_MARKER_RE.match(text, a, b)
         if not m or m.end() >= b:
             break
         a = m.end()
@@ -969,6 +997,8 @@ def segment(text: str, *, layout: str = "plain",
 
 
 def _flags(text: str, a: int, b: int, flags: tuple[str, ...]) -> tuple[str, ...]:
+    if not flags and _CYRILLIC_RE.search(text, a, b) is None:   # most units: nothing to flag
+        return ()
     out = list(flags)
     if _has_homoglyph(text[a:b]):
         out.append(FLAG_HOMOGLYPH)

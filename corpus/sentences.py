@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 from .segment import segment
-from .store import SUPERSEDED, Store, sentence_id, short_hash
+from .store import SENTENCES, SUPERSEDED, Store, UnsortedStore, atomic_writer, dumps, sentence_id, short_hash
 from .texts import TextLoader
 
 
@@ -146,15 +146,20 @@ def migrate_article(old: list[dict], fresh: list[dict], labelled: set[str], repo
 def segment_articles(store: Store, loader: TextLoader, article_ids: list[str] | None = None,
                      progress: bool = True, resegment: bool = False) -> SegmentReport:
     articles = store.articles()
+    labelled: set[str] = set()
+    if resegment:
+        labelled = {a["sentence_id"] for a in store.annotations()} | set(store.finals())
+    if article_ids is None:
+        try:
+            return _segment_all(store, loader, articles, labelled, resegment, progress)
+        except UnsortedStore:
+            pass  # a hand-edited sentence file: the in-memory path below sorts it
+    ids = article_ids if article_ids is not None else sorted(articles)
+    report = SegmentReport()
     all_records = store.sentences(include_superseded=True)
     existing: dict[str, list[dict]] = {}
     for rec in all_records:
         existing.setdefault(rec["article_id"], []).append(rec)
-    labelled: set[str] = set()
-    if resegment:
-        labelled = {a["sentence_id"] for a in store.annotations()} | set(store.finals())
-    ids = article_ids if article_ids is not None else sorted(articles)
-    report = SegmentReport()
     replaced: dict[str, list[dict]] = {}
     for aid in tqdm(ids, desc="segment", unit="article", disable=not progress):
         art = articles[aid]
@@ -178,4 +183,53 @@ def segment_articles(store: Store, loader: TextLoader, article_ids: list[str] | 
     if replaced:
         keep = [r for r in all_records if r["article_id"] not in replaced]
         store.write_sentences(keep + [r for recs in replaced.values() for r in recs])
+    return report
+
+
+def _segment_all(store: Store, loader: TextLoader, articles: dict[str, dict], labelled: set[str],
+                 resegment: bool, progress: bool) -> SegmentReport:
+    """Every registered article, streamed: the stored sentences are read one article at a time and
+    the new file is written as it goes (same rules and the same bytes as the in-memory path), so
+    memory does not grow with the store. Raises UnsortedStore for a file not in canonical order."""
+    report = SegmentReport()
+    changed = False
+    groups = store.sentence_groups()
+    with atomic_writer(store.path(SENTENCES), keep=lambda: changed) as fh:
+        def emit(recs: list[dict]) -> None:
+            fh.writelines(dumps(r) + "\n" for r in sorted(recs, key=store.sentence_order))
+
+        nxt = next(groups, None)
+        for aid in tqdm(sorted(articles), desc="segment", unit="article", disable=not progress):
+            while nxt is not None and nxt[0] < aid:   # sentences of an unregistered article: kept
+                emit(nxt[1])
+                nxt = next(groups, None)
+            old = None
+            if nxt is not None and nxt[0] == aid:
+                old, nxt = nxt[1], next(groups, None)
+            art = articles[aid]
+            text = loader.text_or_none(art)
+            if text is None:
+                report.skipped.append(aid)
+                if old is not None:
+                    emit(old)
+                continue
+            fresh = records_for(art, text)
+            if old is not None:
+                old_current = sorted((r for r in old if r.get("status") != SUPERSEDED), key=lambda r: r["index"])
+                if [_shape(r) for r in old_current] == [_shape(r) for r in fresh]:
+                    report.kept.append(aid)
+                elif resegment:
+                    old = migrate_article(old, fresh, labelled, report)
+                    report.migrated.append(aid)
+                    changed = True
+                else:
+                    report.drifted.append(aid)
+                emit(old)
+                continue
+            emit(fresh)
+            changed = True
+            report.segmented[aid] = len(fresh)
+        while nxt is not None:
+            emit(nxt[1])
+            nxt = next(groups, None)
     return report

@@ -21,7 +21,8 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator
 
 from .errors import InputError, JsonLinesError
 from .paths import PACKAGE_DIR, store_dir
@@ -77,6 +78,24 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+@contextmanager
+def atomic_writer(path: Path, keep: Callable[[], bool] = lambda: True):
+    """A text file handle whose content replaces `path` only when the block ends without error
+    and `keep()` is true (otherwise the old file stays): for writers that stream records."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        if keep():
+            os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +144,10 @@ def write_jsonl(path: Path, records: Iterable[dict], order=None) -> int:
     return len(records)
 
 
+class UnsortedStore(InputError):
+    """A store file is not in the canonical order that streaming readers rely on."""
+
+
 def merge_immutable(existing: dict[str, dict], new: Iterable[dict], key: str, same, conflict) -> tuple[int, int]:
     """Add records to `existing` (by `key`) in place; returns (added, already present).
 
@@ -159,6 +182,36 @@ class Store:
         return write_jsonl(self.path(name), records, _ORDER[name])
 
     # -- readers -------------------------------------------------------------------------
+    def iter_records(self, name: str) -> Iterator[dict]:
+        """The records of one store file, one at a time (never the whole file in memory)."""
+        return (rec for _, rec in read_jsonl(self.path(name)))
+
+    def sentence_groups(self, in_memory: bool = False) -> Iterator[tuple[str, list[dict]]]:
+        """(article id, its sentence records) in article-id order, streamed: the store writes
+        sentences sorted by article, so one article's records are held at a time. A file whose
+        articles are not in that order (hand-edited) raises UnsortedStore before anything of the
+        out-of-order article is yielded; `in_memory=True` groups such a file in memory instead."""
+        path = self.path(SENTENCES)
+        if in_memory:
+            groups: dict[str, list[dict]] = {}
+            for rec in self.iter_records(SENTENCES):
+                groups.setdefault(rec["article_id"], []).append(rec)
+            yield from sorted(groups.items())
+            return
+        current, recs = None, []
+        for lineno, rec in read_jsonl(path):
+            aid = rec["article_id"]
+            if aid != current:
+                if current is not None:
+                    if aid < current:
+                        raise UnsortedStore(f"{path}:{lineno}: article {aid} comes after {current}; the "
+                                            "file is not in the store's canonical order")
+                    yield current, recs
+                current, recs = aid, []
+            recs.append(rec)
+        if current is not None:
+            yield current, recs
+
     def articles(self) -> dict[str, dict]:
         return {r["article_id"]: r for r in self._read(ARTICLES)}
 
@@ -181,6 +234,10 @@ class Store:
     def write_articles(self, records: Iterable[dict]) -> int:
         return self._write(ARTICLES, records)
 
+    def sentence_order(self, rec: dict):
+        """The canonical sort key of sentences.jsonl (article first)."""
+        return _ORDER[SENTENCES](rec)
+
     def write_sentences(self, records: Iterable[dict]) -> int:
         return self._write(SENTENCES, records)
 
@@ -190,12 +247,15 @@ class Store:
     def write_finals(self, records: Iterable[dict]) -> int:
         return self._write(FINAL, records)
 
-    def add_annotations(self, new: Iterable[dict]) -> tuple[int, int]:
+    def add_annotations(self, new: Iterable[dict], existing: dict[str, dict] | None = None) -> tuple[int, int]:
         """Merge annotation records by annotation_id; returns (added, already present).
 
         Re-adding an identical record is a no-op, so pulling twice adds nothing twice; a record
-        that reuses an id with different content is an error (the store never silently changes)."""
-        existing = {r["annotation_id"]: r for r in self.annotations()}
+        that reuses an id with different content is an error (the store never silently changes).
+        `existing`: the stored records by id when the caller has just read them (a pull does), so
+        the file is not held in memory twice; it is updated in place."""
+        if existing is None:
+            existing = {r["annotation_id"]: r for r in self.annotations()}
         added, same = merge_immutable(
             existing, new, "annotation_id", lambda old, rec: old == rec,
             lambda old, rec: (f"annotation {rec['annotation_id']} is already stored with different content; "

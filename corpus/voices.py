@@ -34,6 +34,8 @@ class VoiceResolver:
         self.sources = load_sources()
         self.countries = load_countries()
         self.table = load_table()
+        # the same few labels recur on most units: normalise each (label, source) once
+        self._units: dict[tuple, Voice] = {}
 
     def _field(self, article: dict, src: Source | None, column: str):
         if src is None or column not in src.metadata:
@@ -65,4 +67,8 @@ class VoiceResolver:
     def unit(self, av: ArticleVoice, label: str) -> Voice:
         if av.speaker is not None:
             return av.speaker
-        return normalize(label or None, source=av.source.file if av.source else None, table=self.table)
+        key = (label or None, av.source.file if av.source else None)
+        voice = self._units.get(key)
+        if voice is None:
+            voice = self._units[key] = normalize(key[0], source=key[1], table=self.table)
+        return voice

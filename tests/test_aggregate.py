@@ -403,3 +403,28 @@ def test_decisions_from_several_files_all_count(tmp_path):
     assert _run(*common, "--decisions", str(FIX / "decisions.jsonl")) == 0
     assert Store(store_dir).finals() == both
     assert sum("adjudicated" in r["method"].values() for r in both.values()) == len(lines)
+
+
+def test_a_decision_on_answers_that_are_history_now_decides_nothing(tmp_path):
+    """A version-1 dispute was adjudicated; the sentence was then relabelled under version 2 with
+    agreement. Re-deriving the finals from every committed decision keeps the v1 decision as
+    history (no error, no effect); a v2 decision still applies."""
+    from warvoices.annotation.aggregate import update_store
+    from warvoices.corpus.store import Store
+
+    recs = [record("h-s0000", "ann-a", version=1, stance=U), record("h-s0000", "ann-b", version=1, stance=N),
+            record("h-s0000", "ann-a", version=2, stance=N, created_at="2024-06-01T10:00:00Z"),
+            record("h-s0000", "ann-b", version=2, stance=N, created_at="2024-06-01T10:00:00Z"),
+            record("h-s0001", "ann-a", version=2, stance=U), record("h-s0001", "ann-b", version=2, stance=N)]
+    v1_decision = {"sentence_id": "h-s0000", "adjudicator": "lead", "labels": {"stance": U}}  # no version: v1
+    v2_decision = {"sentence_id": "h-s0001", "adjudicator": "lead", "labels": {"stance": U},
+                   "guideline_version": 2, "decided_at": "2024-06-02T00:00:00Z"}
+    store = Store(tmp_path / "store")
+    up = update_store(store, collect_answers(recs), decisions=[v1_decision, v2_decision])
+    finals = store.finals()
+    assert finals["h-s0000"]["labels"]["stance"] == N and finals["h-s0000"]["method"]["stance"] == "unanimous"
+    assert finals["h-s0001"]["labels"]["stance"] == U and finals["h-s0001"]["method"]["stance"] == "adjudicated"
+    assert [d["sentence_id"] for d in up.adjudicated] == ["h-s0001"]
+    # a version-2 decision for a sentence without an open dispute is still an error
+    with pytest.raises(InputError, match="no open dispute"):
+        update_store(store, collect_answers(recs), decisions=[dict(v2_decision, sentence_id="h-s0000")])

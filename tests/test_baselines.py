@@ -610,3 +610,25 @@ def test_fine_tuning_is_reproducible_and_learns(tmp_path):
     other = MiniLMFineTuned(settings={"max_steps": 6, "checkpoints": 2, "batch_size": 8, "max_length": 32})
     f2, _ = other.fit_task("stance", [field], train, val, seed=1)
     assert other.predict(f2["stance"], None, test.texts)[1].tobytes() != runs[0][1]  # the seed matters
+
+
+def test_annotator_rows_ignore_answers_made_under_older_guidelines(tmp_path):
+    """A relabelled unit keeps its version-1 answers as history; the ceiling scores the answers the
+    final label was made from (the newest guideline version), never the history."""
+    from warvoices.baselines.ceiling import annotator_records
+    from warvoices.baselines.toy_corpus import write_records_dataset
+
+    schema = load_schema()
+    recs = _voice_records_with_annotators()
+    for r in recs:
+        if r.get("annotations"):
+            wrong = next(n for n in schema.field("stance").label_names if n != r["stance"])
+            history = [dict(a, stance=wrong, guideline_version=1) for a in r["annotations"]]
+            r["annotations"] = history + r["annotations"]
+    data = write_records_dataset(recs, tmp_path / "ds")
+    per = annotator_records(load_split(data, "test"))
+    gold = {r["id"]: r["stance"] for r in recs if r["split"] == "test"}
+    assert per["ann-x"] and all(p["stance"] == gold[p["id"]] for p in per["ann-x"])
+    # ann-y still differs where its newest answer differs (every third unit), not everywhere
+    off = sum(p["stance"] != gold[p["id"]] for p in per["ann-y"])
+    assert 0 < off < len(per["ann-y"])

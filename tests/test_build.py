@@ -42,7 +42,8 @@ def test_seed_only_build_loads_with_features(seed_build):
         assert isinstance(train.features[f.name], ClassLabel)
         assert train.features[f.name].names == f.label_names
     assert train.features["source_spans"].feature["text"].dtype == "string"
-    assert report.skipped_articles and len(report.skipped_articles) == 941
+    # without the archive every archive article is skipped (all registered articles but the bundled seed)
+    assert report.skipped_articles and len(report.skipped_articles) == len(Store().articles()) - 1
 
 
 def test_rows_match_the_text_and_labels(seed_build):
@@ -57,8 +58,12 @@ def test_rows_match_the_text_and_labels(seed_build):
         for span in row["source_spans"]:
             assert row["text"][span["start"]:span["end"]] == span["text"]
         assert row["label_method"]["stance"] == "single"
-        assert [a["annotator"] for a in row["annotations"]] == ["ann-a"]
-        assert row["annotations"][0]["stance"] == row["stance"]
+        # every raw annotation of the store is in the row, in store order (history included)
+        stored = [a for a in Store().annotations() if a["sentence_id"] == row["id"]]
+        assert [a["annotator"] for a in row["annotations"]] == [a["annotator"] for a in stored]
+        # the final label is the one annotator's answer under the final's guideline version
+        current = [a for a in row["annotations"] if a["guideline_version"] == row["guideline_version"]]
+        assert [a["stance"] for a in current] == [row["stance"]]
     prig = [r for r in train if r["text"].startswith("“The situation in Bakhmut")]
     assert len(prig) == 1 and prig[0]["text"].endswith("Prigozhin said in a social media post.")
     names = train.features["attribution"].names
@@ -66,14 +71,18 @@ def test_rows_match_the_text_and_labels(seed_build):
     assert train[1]["context_before"] == train[0]["text"] and train[0]["context_before"] == ""
 
 
-def test_version_1_labels_have_no_about_war_and_say_their_guideline_version(seed_build):
-    # the seed's labels were made under guideline version 1, before about_war existed
+def test_rows_say_the_guideline_version_of_their_final_label(seed_build):
+    # about_war exists from guideline version 2 on: a version-1 final has none (-1), a version-2
+    # final has one; each raw annotation keeps its own version (a relabel keeps the v1 answers)
     out, _ = seed_build
     train = load_dataset(str(out), split="train")
-    assert set(train["guideline_version"]) == {1}
-    assert set(train["about_war"]) == {-1}
-    assert all(a["guideline_version"] == 1 and a["about_war"] == -1 for r in train for a in r["annotations"])
-    assert all(r["label_method"]["about_war"] is None for r in train)
+    finals = Store().finals()
+    for r in train:
+        version = finals[r["id"]]["guideline_version"]
+        assert r["guideline_version"] == version
+        assert (r["about_war"] == -1) == (version == 1)
+        assert (r["label_method"]["about_war"] is None) == (version == 1)
+        assert all((a["about_war"] == -1) == (a["guideline_version"] == 1) for a in r["annotations"])
     about = load_dataset(str(out), "about_war", split="train")
     assert about.features["about_war"].names == load_schema().field("about_war").label_names
 
@@ -211,3 +220,37 @@ def test_build_reports_a_malformed_record_as_v040(tmp_path, capsys, monkeypatch,
     assert main(["build", "--store", str(repo_store_copy), "--out", str(tmp_path / "d"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "V040" in err and f"{arts}:{n}" in err and "article_id" in err
+
+
+def test_build_writes_row_groups_and_keeps_the_same_rows(seed_build, tmp_path, monkeypatch):
+    # the build streams: rows go out in Parquet row groups of ROWS_PER_GROUP, never all at once
+    import pyarrow.parquet as pq
+
+    from warvoices.corpus import build as build_mod
+
+    out, _ = seed_build
+    monkeypatch.setattr(build_mod, "ROWS_PER_GROUP", 4)
+    small = tmp_path / "small"
+    build(Store(), TextLoader(None), small, progress=False)
+    [part] = (small / "data").glob("train-*.parquet")
+    assert pq.ParquetFile(str(part)).num_row_groups == 8  # 29 rows in groups of 4
+    [whole] = (out / "data").glob("train-*.parquet")
+    assert pq.read_table(str(part)).to_pylist() == pq.read_table(str(whole)).to_pylist()
+    again = tmp_path / "small2"
+    build(Store(), TextLoader(None), again, progress=False)
+    assert _digest(small) == _digest(again)
+
+
+def test_unsorted_sentence_file_builds_the_same_dataset(seed_build, tmp_path, repo_store_copy):
+    # a hand-edited sentence file whose articles are not contiguous is grouped in memory instead
+    from warvoices.corpus.store import UnsortedStore
+
+    out, _ = seed_build
+    path = Path(repo_store_copy) / "sentences.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[::-1]), encoding="utf-8")
+    with pytest.raises(UnsortedStore, match="canonical order"):
+        list(Store(repo_store_copy).sentence_groups())
+    again = tmp_path / "unsorted"
+    build(Store(repo_store_copy), TextLoader(None), again, progress=False)
+    assert _digest(out) == _digest(again)
