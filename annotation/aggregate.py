@@ -44,10 +44,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from warvoices.annotation.agreement import (REPO_ROOT, Answer, Batch, SpanSet, add_selection_arguments,
-                                            collect_answers, load_batch, output_name)
+from warvoices.annotation.agreement import REPO_ROOT, add_selection_arguments, load_batch, output_name  # CLI wiring
+from warvoices.annotation.answers import Answer, Batch, SpanSet, collect_answers
 from warvoices.annotation.schema import Field, Schema, load_schema
 from warvoices.corpus.errors import InputError
+from warvoices.corpus.records import span_set
 from warvoices.corpus.store import atomic_write_text, read_jsonl
 
 VOTES = ("none", "majority", "dawid_skene")
@@ -182,6 +183,8 @@ def aggregate(batch: Batch, *, vote: str = "none", min_posterior: float = 0.0,
         need_vote = set()
         for sid, per in answers.items():
             distinct = set(per.values())
+            if not per and not f.required:
+                continue  # an optional field nobody answered: no label, and nothing to dispute
             if len(distinct) == 1:
                 settled.setdefault(sid, {})[f.name] = (next(iter(distinct)), "single" if len(per) == 1 else "unanimous")
             elif vote != "none" and len(per) >= 3:
@@ -278,7 +281,8 @@ def _final_record(schema: Schema, sid: str, labels: Mapping[str, str | None],
     for f in fields:
         if f.kind == "spans":
             rec[f.name] = spans[f.name]
-    rec.update({"method": {f.name: method[f.name] for f in fields}, "annotation_ids": annotation_ids,
+    # an optional field nobody answered has no label and so no method
+    rec.update({"method": {f.name: method[f.name] for f in fields if f.name in method}, "annotation_ids": annotation_ids,
                 "adjudicator": adjudicator, "decided_at": decided_at, "guideline_version": guideline_version})
     return rec
 
@@ -377,13 +381,10 @@ def apply_adjudications(pending: Aggregation | Mapping[str, Pending], decisions:
 def _checked_spans(raw, where: str) -> list[list[int]]:
     if not isinstance(raw, list):
         raise InputError(f"{where} must be a list of [start, end] pairs")
-    spans = set()
-    for s in raw:
-        if (not isinstance(s, (list, tuple)) or len(s) != 2 or not all(isinstance(x, int) for x in s)
-                or not 0 <= s[0] < s[1]):
-            raise InputError(f"{where}: {s!r} is not a [start, end] pair with 0 <= start < end")
-        spans.add((s[0], s[1]))
-    return [list(s) for s in sorted(spans)]
+    try:
+        return [list(s) for s in span_set(raw)]
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------------

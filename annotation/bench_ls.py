@@ -225,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"tasks/s  peak RSS {step['peak_rss_mb']:7.1f} MB  (own process; load {step['load_avg_1min']})",
                       flush=True)
             added = sum(1 for _ in open(store.path("annotations.jsonl"), encoding="utf-8"))
-            assert added == args.tasks, f"{added} annotations stored, expected {args.tasks}"
+            if added != args.tasks:
+                raise SystemExit(f"{added} annotations stored, expected {args.tasks}")
             print(f"where the time of pull goes: Label Studio's export {export_s:.2f} s (floor), the rest "
                   f"{steps['pull']['seconds'] - export_s:.2f} s (start-up and imports, parse, validation, one write)")
             targets = [

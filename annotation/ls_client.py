@@ -25,7 +25,16 @@ DEFAULT_TIMEOUT = 120.0  # a 10,000-task export takes several seconds; imports o
 
 
 class LSError(WarVoicesError):
-    """Label Studio answered with an error."""
+    """Label Studio answered with an error; `status_code` is its HTTP status (None when there
+    was no HTTP answer: unreachable, timed out, or an answer of the wrong form)."""
+
+    def __init__(self, message: str = "", status_code: int | None = None):
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class LSNotFound(LSError):
+    """Label Studio answered 404: the project, task or page does not exist (any more)."""
 
 
 class LSUnavailable(LSError):
@@ -110,12 +119,13 @@ class LSClient:
             resp.read()
             resp.close()
         if resp.status_code in (401, 403):
-            raise LSAuthError(f"Label Studio at {self.url} rejected the API token from {self.token_source} "
+            raise LSAuthError(status_code=resp.status_code, message=f"Label Studio at {self.url} rejected the API token from {self.token_source} "
                               f"({resp.status_code}); set {TOKEN_ENV} to the admin token of this server or fix the "
                               "token file (for a data directory WarVoices created: warvoices/admin.token inside it)")
         if resp.status_code >= 400:
-            raise LSError(f"Label Studio at {self.url} answered {resp.status_code} to {method} {path.split('?')[0]}: "
-                          f"{_detail(resp)}")
+            error = LSNotFound if resp.status_code == 404 else LSError
+            raise error(f"Label Studio at {self.url} answered {resp.status_code} to {method} {path.split('?')[0]}: "
+                        f"{_detail(resp)}", status_code=resp.status_code)
         return resp
 
     def json(self, method: str, path: str, **kw) -> Any:
@@ -153,10 +163,8 @@ class LSClient:
     def project(self, project_id: int) -> dict | None:
         try:
             return self.json("GET", f"/api/projects/{int(project_id)}/")
-        except LSError as exc:
-            if " 404 " in str(exc):
-                return None
-            raise
+        except LSNotFound:
+            return None
 
     def create_project(self, **fields) -> dict:
         return self.json("POST", "/api/projects/", json=fields)
@@ -178,8 +186,8 @@ class LSClient:
                 data = self.json("GET", "/api/tasks/", params={"project": int(project_id), "page": page,
                                                                "page_size": page_size, "fields": "task_only",
                                                                "include": "id,data"})
-            except LSError as exc:
-                if " 404 " in str(exc) and page > 1:  # past the last page
+            except LSNotFound:
+                if page > 1:  # past the last page
                     return
                 raise
             tasks = data.get("tasks", []) if isinstance(data, dict) else data

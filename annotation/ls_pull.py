@@ -46,16 +46,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from typing import TYPE_CHECKING
+
 from tqdm import tqdm
 
+from warvoices.corpus.records import is_int
 from warvoices.corpus.errors import Issue, WarVoicesError
 from warvoices.corpus.store import Store
 from warvoices.corpus.texts import TextLoader
 
 from .ls_batch import load_manifest, model_version_string, save_manifest
-from .ls_client import LSClient
 from .ls_config import SENTENCE_TAG
 from .ls_server import short_server_id
+
+if TYPE_CHECKING:  # the client needs httpx (the [annotation] extra); only commands that talk to a server load it
+    from .ls_client import LSClient
 from .schema import Schema, guidelines_version, load_schema
 
 TOOL = "label-studio"
@@ -174,8 +179,7 @@ class _Checker:
                 f = self.spans[name]
                 got = value.get("labels")
                 start, end, marked = value.get("start"), value.get("end"), value.get("text")
-                if rtype != "labels" or not isinstance(got, list) or not all(isinstance(x, int) and not isinstance(x, bool)
-                                                                            for x in (start, end)):
+                if rtype != "labels" or not isinstance(got, list) or not all(is_int(x) for x in (start, end)):
                     self.add("LS000", rptr, f"{name} span needs integer start/end and a labels list")
                     ok = False
                     continue
@@ -228,7 +232,7 @@ def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> t
         return [], ch.issues
     seen: dict[tuple[str, str], str] = {}
     for t_index, task in enumerate(export):
-        if not isinstance(task, dict) or not isinstance(task.get("data"), dict) or "id" not in task \
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict) or not is_int(task.get("id")) \
                 or not isinstance(task.get("annotations", []), list):
             ch.add("LS000", f"project {ctx.project} task #{t_index}", "a task needs an id, a data object and an "
                                                                      "annotations list")
@@ -245,8 +249,10 @@ def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> t
             continue
         shown_prediction = bool(task.get("predictions"))
         for ann in task.get("annotations", []):
-            if not isinstance(ann, dict) or "id" not in ann or not isinstance(ann.get("result"), list):
-                ch.add("LS000", ch.where(tid), "an annotation needs an id and a result list")
+            if not isinstance(ann, dict) or not is_int(ann.get("id")) or not isinstance(ann.get("result"), list) \
+                    or not isinstance(ann.get("was_cancelled", False), (bool, type(None))):
+                ch.add("LS000", ch.where(tid), "an annotation needs a whole-number id, a result list and "
+                                               "was_cancelled true/false")
                 continue
             aid = ann["id"]
             ptr = ch.where(tid, aid)

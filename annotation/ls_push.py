@@ -19,7 +19,8 @@ from typing import Callable
 
 from tqdm import tqdm
 
-from warvoices.corpus.errors import InputError, WarVoicesError
+from warvoices.corpus.errors import PreannotationError, WarVoicesError
+from warvoices.corpus.records import spans_problem
 from warvoices.corpus.store import Store, read_jsonl
 from warvoices.corpus.texts import TextLoader
 from warvoices.corpus.textview import sentence_views
@@ -73,7 +74,8 @@ def batch_tasks(store: Store, loader: TextLoader, article_ids: list[str]) -> tup
                 "date": art.get("date") or "", "context_before": v.context_before, "text": v.text,
                 "context_after": v.context_after,
             }
-    assert all(set(d) == set(TASK_VARIABLES) for d in data.values())
+    if any(set(d) != set(TASK_VARIABLES) for d in data.values()):  # the config's $variables and the data agree
+        raise WarVoicesError(f"task data keys differ from the Label Studio config's variables {sorted(TASK_VARIABLES)}")
     return order, data
 
 
@@ -91,39 +93,51 @@ def load_predictions(path: Path, texts: dict[str, str], schema: Schema | None = 
     out: dict[str, dict] = {}
     named: set[tuple] = set()
     outside = 0
+    span_name = schema.span_fields[0].name if schema.span_fields else None
     for lineno, rec in read_jsonl(path):
         where = f"{path}:{lineno}"
+        for key in ("model", "version"):
+            if rec.get(key) is not None and not isinstance(rec[key], (str, int)) or isinstance(rec.get(key), bool):
+                raise PreannotationError(f"{where}: {key} must be a string, got {json.dumps(rec[key])[:40]}")
+        if rec.get("labels") is not None and not isinstance(rec["labels"], dict):
+            raise PreannotationError(f"{where}: labels must be an object of field → label, got "
+                                     f"{json.dumps(rec['labels'])[:40]}")
         named.add((rec.get("model"), rec.get("version"), json.dumps(rec.get("fields_from"), sort_keys=True)))
         if len(named) > 1:
-            raise InputError(f"{where}: model/version {rec.get('model')!r} {rec.get('version')!r} differs from the lines "
+            raise PreannotationError(f"{where}: model/version {rec.get('model')!r} {rec.get('version')!r} differs from the lines "
                              "before; one batch shows one model's predictions")
         sid = rec.get("sentence_id")
         if not isinstance(sid, str) or not sid:
-            raise InputError(f"{where}: no sentence_id")
+            raise PreannotationError(f"{where}: no sentence_id")
         if sid not in texts:
             # a file predicted for the whole unlabeled pool serves every batch: lines for
             # sentences outside this batch are simply not shown
             outside += 1
             continue
         if sid in out:
-            raise InputError(f"{where}: a second prediction for sentence {sid}")
+            raise PreannotationError(f"{where}: a second prediction for sentence {sid}")
+        problem = spans_problem(rec.get(span_name), len(texts[sid])) if span_name else None
+        if problem:
+            raise PreannotationError(f"{where}: {span_name} of {sid}: {problem}")
         try:
             result = to_result(rec.get("labels"), rec.get("source_spans"), texts[sid], schema, prefix="p")
         except (ValueError, TypeError) as exc:
-            raise InputError(f"{where}: {exc}") from None
+            raise PreannotationError(f"{where}: {exc}") from None
         # a pre-annotation that breaks a schema rule would nudge the annotator into breaking it
         problems = schema.dependency_problems(rec.get("labels") or {}, {f.name: rec.get(f.name) or [] for f in schema.span_fields})
         if problems:
-            raise InputError(f"{where}: the prediction breaks a schema rule: {'; '.join(problems)}")
+            raise PreannotationError(f"{where}: the prediction breaks a schema rule: {'; '.join(problems)}")
         pred = {"result": result}
         if rec.get("score") is not None:
+            if isinstance(rec["score"], bool) or not isinstance(rec["score"], (int, float)):
+                raise PreannotationError(f"{where}: score {json.dumps(rec['score'])[:40]} is not a number")
             pred["score"] = float(rec["score"])
         errors = li.validate_prediction(pred, return_errors=True)
         if errors:
-            raise InputError(f"{where}: Label Studio's config rejects this prediction: {'; '.join(errors)}")
+            raise PreannotationError(f"{where}: Label Studio's config rejects this prediction: {'; '.join(errors)}")
         out[sid] = pred
     if not out:
-        raise InputError(f"{path}: no prediction for any sentence of this batch"
+        raise PreannotationError(f"{path}: no prediction for any sentence of this batch"
                          + (f" ({outside} line(s) are for other sentences)" if outside else ""))
     model, version, fields_from = next(iter(named))
     if not (model and version):

@@ -7,6 +7,8 @@ the reverse direction, with full validation, is in ls_pull.
 """
 from __future__ import annotations
 
+from warvoices.corpus.records import spans_problem
+
 from .ls_config import SENTENCE_TAG
 from .schema import Schema, load_schema
 
@@ -15,6 +17,8 @@ def to_result(labels: dict | None, spans: list | None, text: str, schema: Schema
               prefix: str = "r") -> list[dict]:
     schema = schema or load_schema()
     labels = labels or {}
+    if not isinstance(labels, dict):
+        raise ValueError(f"labels must be an object of field → label, got {type(labels).__name__}")
     out: list[dict] = []
     for f in schema.choice_fields:
         value = labels.get(f.name)
@@ -29,9 +33,10 @@ def to_result(labels: dict | None, spans: list | None, text: str, schema: Schema
         if not span_fields:
             raise ValueError("the schema has no span field, but spans were given")
         sf = span_fields[0]
+        problem = spans_problem(spans, len(text))
+        if problem:
+            raise ValueError(problem)
         for i, (start, end) in enumerate(spans):
-            if not (0 <= start < end <= len(text)):
-                raise ValueError(f"span [{start}, {end}) is not inside the sentence ({len(text)} characters)")
             out.append({"id": f"{prefix}-{sf.name}-{i}", "from_name": sf.name, "to_name": SENTENCE_TAG,
                         "type": "labels", "value": {"start": start, "end": end, "text": text[start:end],
                                                     "labels": [sf.span_label]}})

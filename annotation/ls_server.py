@@ -159,6 +159,9 @@ class ServerState:
     admin_email: str
     started_at: str | None = None
     ls_version: str | None = None
+    # the process's identity, so a pid reused by an unrelated process is never signalled
+    pid_create_time: float | None = None  # psutil's create_time() of the server process
+    cmdline: list[str] | None = None  # the command it was started with
 
     @classmethod
     def load(cls, paths: Paths) -> "ServerState | None":
@@ -283,6 +286,43 @@ def pid_alive(pid: int | None) -> bool:
         return True
 
 
+def _cmdline_matches(recorded: list[str], actual: list[str]) -> bool:
+    """The recorded command is the process's command line, or its tail (a script started through
+    its shebang shows the interpreter first)."""
+    if not recorded or len(actual) < len(recorded):
+        return False
+    tail = actual[len(actual) - len(recorded):]
+    return tail[1:] == recorded[1:] and Path(tail[0]).name == Path(recorded[0]).name
+
+
+def server_process(state: "ServerState"):
+    """The recorded server's psutil.Process if that pid is still the process WarVoices started
+    (same start time and command line, not a zombie); None otherwise, including for a state
+    written without an identity (nothing can be verified, so nothing is signalled)."""
+    import psutil
+
+    if not state.pid or state.pid_create_time is None or not state.cmdline:
+        return None
+    try:
+        proc = psutil.Process(state.pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        if abs(proc.create_time() - state.pid_create_time) > 0.05:
+            return None
+        if not _cmdline_matches(list(state.cmdline), proc.cmdline()):
+            return None
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return None
+    return proc
+
+
+def _not_ours(state: "ServerState") -> str:
+    return (f"pid {state.pid} is not the Label Studio server recorded for this data directory "
+            "(it exited and the pid may now belong to another program"
+            + ("; the state file has no process identity, written by an older version" if state.pid_create_time is None
+               else "") + "), so it was not signalled")
+
+
 def _listening_inodes(port: int) -> set[str]:
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -374,7 +414,7 @@ def start(data_dir: Path, port: int = DEFAULT_PORT, venv: Path | None = None, ti
         raise ServerError(f"Label Studio is not installed in {venv}; run `warvoices annotate server setup` "
                           f"(or set {VENV_ENV} to the environment that has it)")
     old = ServerState.load(paths)
-    if old and pid_alive(old.pid):
+    if old and server_process(old) is not None:
         if health(old.url):
             echo(f"Label Studio is already running at {old.url} (pid {old.pid}, data {paths.data_dir})")
             return old
@@ -403,7 +443,7 @@ def start(data_dir: Path, port: int = DEFAULT_PORT, venv: Path | None = None, ti
     url = f"http://{HOST}:{port}"
     state = ServerState(url=url, host=HOST, port=port, pid=proc.pid, data_dir=str(paths.data_dir), venv=str(venv),
                         admin_email=admin_email, started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        ls_version=None)
+                        ls_version=None, cmdline=cmd, pid_create_time=_create_time(proc.pid))
     state.save(paths)
     if first:
         echo(f"first start on {paths.data_dir}: Label Studio creates its database (about 30 s) …")
@@ -439,6 +479,15 @@ def start(data_dir: Path, port: int = DEFAULT_PORT, venv: Path | None = None, ti
     return state
 
 
+def _create_time(pid: int) -> float | None:
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
 def _private_umask() -> None:
     os.umask(0o077)
 
@@ -469,10 +518,11 @@ def stop(data_dir: Path, timeout: float = 15.0) -> str:
     if state is None or not state.pid:
         return f"no server recorded as running for {paths.data_dir}"
     pid = state.pid
-    if not pid_alive(pid):
+    if server_process(state) is None:
+        how = _not_ours(state) if pid_alive(pid) else "was not running any more"
         state.pid = None
         state.save(paths)
-        return f"server (pid {pid}) was not running any more; state cleared"
+        return f"server (pid {pid}) {how}; state cleared"
     _kill_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while pid_alive(pid) and time.monotonic() < deadline:
@@ -537,7 +587,7 @@ def status(data_dir: Path) -> tuple[bool, str]:
     if state is None:
         return False, (f"no Label Studio server has been started with data directory {paths.data_dir}; "
                        "start one with `warvoices annotate server start`")
-    alive = pid_alive(state.pid)
+    alive = server_process(state) is not None
     up = alive and health(state.url)
     lines = [f"data directory: {paths.data_dir}", f"url:            {state.url}",
              f"pid:            {state.pid if alive else '-'}",

@@ -10,7 +10,51 @@ from pathlib import Path
 
 import yaml
 
+from warvoices.corpus.errors import SchemaError
+
 SCHEMA_PATH = Path(__file__).with_name("schema.yaml")
+
+# The shape of schema.yaml, checked before anything reads it (a misspelt `kind: choise` or a
+# field without `kind` is an S001 error naming file and line, never a silently dropped field).
+_NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+_TEXT = {"type": "string"}
+SCHEMA_SHAPE = {
+    "type": "object",
+    "required": ["schema_version", "fields", "tasks"],
+    "additionalProperties": False,
+    "properties": {
+        "schema_version": {"type": "integer", "minimum": 1},
+        "guidelines_version": {"type": "integer", "minimum": 1},
+        "fields": {"type": "array", "minItems": 1, "items": {
+            "type": "object",
+            "required": ["name", "kind"],
+            "additionalProperties": False,
+            "properties": {
+                "name": _NAME, "kind": {"enum": ["choice", "spans"]}, "required": {"type": "boolean"},
+                "since": {"type": "integer", "minimum": 1}, "title": _TEXT, "question": _TEXT,
+                "description": _TEXT, "span_label": _TEXT, "null_label": _TEXT,
+                "labels": {"type": "array", "items": {
+                    "type": "object", "required": ["name"], "additionalProperties": False,
+                    "properties": {"name": {"type": "string", "minLength": 1}, "definition": _TEXT}}},
+            },
+            "if": {"properties": {"kind": {"const": "choice"}}, "required": ["kind"]},
+            "then": {"required": ["labels"], "properties": {"labels": {"minItems": 1}}},
+        }},
+        "tasks": {"type": "array", "items": {
+            "type": "object", "required": ["name", "fields"], "additionalProperties": False,
+            "properties": {"name": _NAME, "fields": {"type": "array", "minItems": 1, "items": _NAME},
+                           "metric": {"enum": ["macro_f1"]}},
+        }},
+        "dependencies": {"type": "array", "items": {"oneOf": [
+            {"type": "object", "required": ["field", "dependents"], "additionalProperties": False,
+             "properties": {"field": _NAME, "dependents": {"type": "array", "minItems": 1, "items": _NAME}}},
+            {"type": "object", "required": ["when", "then"], "additionalProperties": False,
+             "properties": {"when": {"type": "object"}, "then": {"type": "object"}}},
+        ]}},
+        "vocabularies": {"type": "object", "additionalProperties": {
+            "type": "array", "items": {"type": "string"}}},
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -221,7 +265,58 @@ class Schema:
             raise KeyError(f"no vocabulary {name!r} in {self.path}") from None
 
 
-def _parse(data: dict, path: Path) -> Schema:
+def _line(node, keys) -> int | None:
+    """The 1-based line of the YAML node at `keys` (a JSON path), or of its nearest parent."""
+    line = None
+    for key in keys:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            node = None
+    return node.start_mark.line + 1 if node is not None else line
+
+
+def _pointer(keys) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else (f".{k}" if i else str(k)) for i, k in enumerate(keys)) or "(top)"
+
+
+def check_shape(data, path: Path, node=None) -> None:
+    """Raise SchemaError (S001, file:line) for the first way `data` breaks SCHEMA_SHAPE."""
+    from jsonschema import Draft202012Validator
+
+    errors = list(Draft202012Validator(SCHEMA_SHAPE).iter_errors(data))
+    if not errors:
+        return
+    err = min(errors, key=lambda e: (len(e.absolute_path), [str(k) for k in e.absolute_path]))
+    if err.validator == "oneOf":  # a dependency: say which of the two forms it should take
+        inst = err.instance if isinstance(err.instance, dict) else {}
+        msg = ("a when/then dependency needs both a `when` and a `then` mapping (and nothing else)"
+               if "when" in inst or "then" in inst else
+               "a dependency is either {field, dependents} or {when, then}")
+    else:
+        msg = err.message
+    keys = list(err.absolute_path)
+    where = _pointer(keys)
+    line = _line(node, keys) if node is not None else None
+    raise SchemaError(f"{path}{f':{line}' if line else ''}: {where}: {msg}")
+
+
+def _parse(data: dict, path: Path, node=None) -> Schema:
+    check_shape(data, path, node)
+    try:
+        return _parse_checked(data, path)
+    except SchemaError:
+        raise
+    except ValueError as exc:
+        raise SchemaError(str(exc)) from None
+
+
+def _parse_checked(data: dict, path: Path) -> Schema:
     fields = []
     for raw in data["fields"]:
         labels = tuple(Label(lab["name"], " ".join(str(lab.get("definition", "")).split()))
@@ -285,5 +380,17 @@ def guidelines_version(path: str | Path = SCHEMA_PATH) -> int:
 @lru_cache(maxsize=4)
 def load_schema(path: str | Path = SCHEMA_PATH) -> Schema:
     path = Path(path)
-    with path.open(encoding="utf-8") as fh:
-        return _parse(yaml.safe_load(fh), path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SchemaError(f"{path}: no such schema file") from None
+    except UnicodeDecodeError as exc:
+        raise SchemaError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SchemaError(f"{path}{f':{mark.line + 1}' if mark else ''}: not valid YAML "
+                          f"({getattr(exc, 'problem', None) or exc})") from None
+    return _parse(data, path, node)

@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 from warvoices.corpus.errors import WarVoicesError
+from warvoices.corpus.paths import dataset_dir, results_dir, root
 
 from .bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
-from .gold import DEFAULT_DATA
 from .models import MODEL_NAMES
 from .slices import BY_CHOICES
 
-DEFAULT_RESULTS = Path("baselines/results")
+DEFAULT_RESULTS = results_dir()  # WORKSPACE/baselines/results (corpus/paths.py)
 
 SCORE_EPILOG = """\
 predictions format (JSON Lines, one object per sentence of the split):
@@ -40,8 +40,8 @@ examples:
 
 
 def _add_common_data(p) -> None:
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                   help=f"built dataset directory (from `warvoices build --out DIR`; default {DEFAULT_DATA})")
+    p.add_argument("--data", type=Path, default=dataset_dir(),
+                   help="built dataset directory (from `warvoices build --out DIR`; default WORKSPACE/out/dataset)")
 
 
 def _add_uncertainty(p) -> None:
@@ -113,7 +113,7 @@ def register(sub) -> None:
     r.add_argument("--task", action="append", metavar="T", help="only this schema task (repeatable)")
     r.add_argument("--model", action="append", metavar="M", help="only this model (repeatable)")
     r.add_argument("--split", default="test", help="split to predict and score (default test)")
-    r.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results directory (default {DEFAULT_RESULTS})")
+    r.add_argument("--results", type=Path, default=results_dir(), help="results directory (default WORKSPACE/baselines/results)")
     r.add_argument("--embedding-cache", type=Path, metavar="DIR",
                    help="where sentence embeddings are cached (default ~/.cache/warvoices/embeddings)")
     _add_uncertainty(r)
@@ -193,7 +193,7 @@ REPORT_DESCRIPTION = (
 
 def _add_report_args(p) -> None:
     p.description = REPORT_DESCRIPTION
-    p.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results directory (default {DEFAULT_RESULTS})")
+    p.add_argument("--results", type=Path, default=results_dir(), help="results directory (default WORKSPACE/baselines/results)")
     p.add_argument("--target", action="append", type=Path, metavar="FILE",
                    help="document to update (repeatable; default README.md and datasheet.md)")
     p.add_argument("--figures", type=Path, metavar="DIR", help="figure directory (default RESULTS/figures)")
@@ -279,7 +279,7 @@ def cmd_list(args) -> int:
 def cmd_report(args) -> int:
     from .report import update_documents
 
-    targets = args.target or [Path("README.md"), Path("datasheet.md")]
+    targets = args.target or [root() / "README.md", root() / "datasheet.md"]
     changed = update_documents(args.results, targets, args.figures, check=args.check)
     if args.check:
         if changed:

@@ -19,8 +19,9 @@ import numpy as np
 from warvoices.annotation.schema import Schema, load_schema
 from warvoices.corpus.errors import WarVoicesError
 from warvoices.corpus.features import NO_LABEL
+from warvoices.corpus.paths import dataset_dir
 
-DEFAULT_DATA = Path("out/dataset")
+DEFAULT_DATA = dataset_dir()  # WORKSPACE/out/dataset (corpus/paths.py)
 SPLITS = ("train", "validation", "test", "unlabeled")
 
 # Who speaks in a unit: read when the dataset has the column (older builds lack `country`,

@@ -20,13 +20,12 @@ Definitions (also written in the scorer's docstring and report):
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-TOKEN = re.compile(r"\w+", re.UNICODE)
+from warvoices.corpus.records import TOKEN, covered_tokens, word_tokens  # noqa: F401 (TOKEN: re-export)
 
 
 @dataclass
@@ -140,12 +139,12 @@ def mean_of(metrics: list[Metric]) -> Metric:
 
 # --- spans ------------------------------------------------------------------------------------
 
-def token_ranges(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in TOKEN.finditer(text)]
+# word tokens and what a span covers: one definition with the annotators' token F1 (corpus/records.py)
+token_ranges = word_tokens
 
 
 def _covered(tokens: list[tuple[int, int]], spans: list[tuple[int, int]]) -> set[int]:
-    return {i for i, (ts, te) in enumerate(tokens) for s, e in spans if ts < e and s < te}
+    return covered_tokens(spans, tokens)
 
 
 SPAN_COLUMNS = ["exact_tp", "exact_pred", "exact_gold", "sent_match", "sent_n",

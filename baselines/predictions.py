@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Iterable
 
 from warvoices.annotation.schema import Schema, load_schema
-from warvoices.corpus.errors import InputError
+from warvoices.corpus.errors import JsonLinesError, PredictionsError
+from warvoices.corpus.records import span_problem
 from warvoices.corpus.store import atomic_write_text
 
 # keys a prediction line may carry besides `id` and the schema's fields; not scored
@@ -49,7 +50,7 @@ class Predictions:
 
 def _span_list(value, where: str, sid: str, fname: str) -> list[tuple[int, int]]:
     if not isinstance(value, list):
-        raise InputError(f"{where}: {fname} of id {sid!r} must be a list of [start, end] pairs, "
+        raise PredictionsError(f"{where}: {fname} of id {sid!r} must be a list of [start, end] pairs, "
                          f"got {json.dumps(value)[:60]}")
     out = []
     for item in value:
@@ -58,15 +59,13 @@ def _span_list(value, where: str, sid: str, fname: str) -> list[tuple[int, int]]
         elif isinstance(item, (list, tuple)) and len(item) == 2:
             pair = tuple(item)
         else:
-            raise InputError(f"{where}: {fname} of id {sid!r} has {json.dumps(item)[:60]}; "
+            raise PredictionsError(f"{where}: {fname} of id {sid!r} has {json.dumps(item)[:60]}; "
                              f"each span must be [start, end] (character offsets in the sentence)")
-        s, e = pair
-        if not (isinstance(s, int) and isinstance(e, int)) or isinstance(s, bool) or isinstance(e, bool):
-            raise InputError(f"{where}: {fname} of id {sid!r}: span offsets must be integers, got {list(pair)}")
-        if not 0 <= s < e:
-            raise InputError(f"{where}: {fname} of id {sid!r}: span {list(pair)} is empty or negative; "
-                             f"need 0 <= start < end")
-        out.append((s, e))
+        problem = span_problem(list(pair))
+        if problem:
+            raise PredictionsError(f"{where}: {fname} of id {sid!r}: {problem}; span offsets are whole numbers "
+                                   f"with 0 <= start < end")
+        out.append(tuple(pair))
     return sorted(set(out))
 
 
@@ -84,20 +83,20 @@ def parse_predictions(records: Iterable[tuple[int, object]], source: str,
     for lineno, rec in records:
         where = f"{source}:{lineno}"
         if not isinstance(rec, dict):
-            raise InputError(f"{where}: expected a JSON object like "
+            raise PredictionsError(f"{where}: expected a JSON object like "
                              f'{{"id": ..., "stance": ...}}, got {type(rec).__name__}')
         sid = rec.get("id")
         if sid is None:
-            raise InputError(f"{where}: missing id: every line needs the sentence's \"id\" "
+            raise PredictionsError(f"{where}: missing id: every line needs the sentence's \"id\" "
                              f"(the dataset's id column)")
         if not isinstance(sid, str) or not sid:
-            raise InputError(f"{where}: id must be a non-empty string, got {json.dumps(sid)}")
+            raise PredictionsError(f"{where}: id must be a non-empty string, got {json.dumps(sid)}")
         if sid in preds.line:
-            raise InputError(f"{where}: duplicated id {sid!r}: already predicted on line "
+            raise PredictionsError(f"{where}: duplicated id {sid!r}: already predicted on line "
                              f"{preds.line[sid]}; keep one line per sentence")
         unknown = [k for k in rec if k not in known]
         if unknown:
-            raise InputError(f"{where}: unknown key {unknown[0]!r} for id {sid!r}; a prediction has "
+            raise PredictionsError(f"{where}: unknown key {unknown[0]!r} for id {sid!r}; a prediction has "
                              f"\"id\", fields {schema.field_names} and optionally {list(METADATA_KEYS)}")
         preds.line[sid] = lineno
         preds.labels[sid] = {}
@@ -105,10 +104,10 @@ def parse_predictions(records: Iterable[tuple[int, object]], source: str,
         for key, value in rec.items():
             if key in choice:
                 if value is None:
-                    raise InputError(f"{where}: {key} of id {sid!r} is null; give a label name, "
+                    raise PredictionsError(f"{where}: {key} of id {sid!r} is null; give a label name, "
                                      f"or leave {key} out of every line")
                 if not isinstance(value, str) or value not in choice[key].label_names:
-                    raise InputError(f"{where}: unknown {key} label {json.dumps(value)} for id {sid!r}; "
+                    raise PredictionsError(f"{where}: unknown {key} label {json.dumps(value)} for id {sid!r}; "
                                      f"expected one of {choice[key].label_names} "
                                      f"(annotation/schema.yaml)")
                 preds.labels[sid][key] = value
@@ -120,16 +119,16 @@ def parse_predictions(records: Iterable[tuple[int, object]], source: str,
         present[sid] = set(preds.labels[sid]) | set(preds.spans[sid])
 
     if not preds.line:
-        raise InputError(f"{source}: no predictions (empty file); write one JSON object per sentence")
+        raise PredictionsError(f"{source}: no predictions (empty file); write one JSON object per sentence")
     preds.fields = [f for f in schema.field_names if f in first_line_of]
     if not preds.fields:
         first = next(iter(preds.line))
-        raise InputError(f"{preds.where(first)}: id {first!r} predicts no field; give at least one of "
+        raise PredictionsError(f"{preds.where(first)}: id {first!r} predicts no field; give at least one of "
                          f"{schema.field_names}")
     for sid, got in present.items():
         for f in preds.fields:
             if f not in got:
-                raise InputError(
+                raise PredictionsError(
                     f"{preds.where(sid)}: id {sid!r} has no {f}, but other lines predict it (first on "
                     f"line {first_line_of[f]}); every line must predict the same fields")
     return preds
@@ -143,18 +142,18 @@ def _decoded_lines(path: Path):
             try:
                 yield lineno, json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno}); "
+                raise JsonLinesError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno}); "
                                  f"each line must be one JSON object") from None
 
 
 def read_predictions(path: str | Path, schema: Schema | None = None) -> Predictions:
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: no such predictions file")
+        raise PredictionsError(f"{path}: no such predictions file")
     try:
         return parse_predictions(_decoded_lines(path), str(path), schema)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason}); save the predictions as UTF-8 JSON Lines") from None
+        raise PredictionsError(f"{path}: not UTF-8 text ({exc.reason}); save the predictions as UTF-8 JSON Lines") from None
 
 
 def as_predictions(predictions, schema: Schema | None = None) -> Predictions:

@@ -82,6 +82,7 @@ class TrainedBaseline:
     schema: object = field(repr=False)
     seed: int = 0
     fields: dict[str, FieldFit] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # field → why it was not trained
     feature_seconds: float = 0.0
     train_fingerprint: str = ""
 
@@ -152,7 +153,9 @@ def train_baseline(name: str, train: Split, validation: Split, fields: list[str]
             continue
         rows = np.flatnonzero(train.labelled(fname))
         if not len(rows):
-            raise WarVoicesError(f"split 'train' of {train.data_dir} has no {fname} labels: nothing to learn from")
+            # an optional field nobody labelled yet: nothing to learn, so the model does not predict it
+            trained.skipped[fname] = f"split 'train' of {train.data_dir} has no {fname} labels: nothing to learn from"
+            continue
         y = train.labels[fname][rows]
         Xf = _rows(X_train, rows)
         vrows = np.flatnonzero(validation.labelled(fname)) if len(validation) else np.zeros(0, dtype=np.int64)
@@ -183,6 +186,8 @@ def train_baseline(name: str, train: Split, validation: Split, fields: list[str]
         trained.fields[fname] = FieldFit(
             fname, "choice", selection[best]["settings"], selection if len(selection) > 1 else [], note, int(len(rows)),
             {f.label_names[i]: int(c) for i, c in enumerate(counts) if c}, fit_secs, select_secs, fitted)
+    if not any(ff.kind == "choice" for ff in trained.fields.values()) and trained.skipped:
+        raise WarVoicesError(next(iter(trained.skipped.values())))
     return trained
 
 

@@ -28,6 +28,7 @@ from tqdm import tqdm
 from warvoices.annotation.schema import load_schema
 
 from .errors import WarVoicesError
+from .outdir import check_replaceable
 from .features import NO_LABEL, VOICE_COLUMNS, dataset_features, task_columns
 from .speakers import unify
 from .store import ANNOTATIONS, SUPERSEDED, Store, UnsortedStore
@@ -371,8 +372,10 @@ def write_dataset_dir(rows: dict[str, list[dict]], report: BuildReport, out: Pat
                unify_speakers=False, order=list(rows), features=features)
 
 
-def build(store: Store, loader: TextLoader, out: Path, progress: bool = True) -> BuildReport:
-    """Stream the store into the dataset folder `out` (see iter_rows and _write_dir)."""
+def build(store: Store, loader: TextLoader, out: Path, progress: bool = True, force: bool = False) -> BuildReport:
+    """Stream the store into the dataset folder `out` (see iter_rows and _write_dir). `out` must be
+    new, empty or a previous build unless `force` (corpus/outdir.py)."""
+    check_replaceable(out, force)
     report = BuildReport()
     try:
         _write_dir(iter_rows(store, loader, report, progress), report, out, unify_speakers=True)

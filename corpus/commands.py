@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import WarVoicesError
-from .store import DEFAULT_STORE, Store
+from .store import Store
 from .texts import ARCHIVE_ENV, TextLoader, resolve_archive
 
 SEED_DEFAULTS = {
@@ -22,8 +22,8 @@ SEED_DEFAULTS = {
 
 
 def _common(p: argparse.ArgumentParser, archive: bool = True) -> None:
-    p.add_argument("--store", type=Path, default=DEFAULT_STORE,
-                   help=f"corpus store directory (default: {DEFAULT_STORE})")
+    p.add_argument("--store", type=Path, default=None,
+                   help="corpus store directory (default: WORKSPACE/corpus/data; see `warvoices --workspace`)")
     if archive:
         p.add_argument("--archive", type=Path, default=None,
                        help=f"external text archive directory (default: ${ARCHIVE_ENV}; without either only "
@@ -151,7 +151,10 @@ def cmd_segment(args) -> int:
 def cmd_validate(args) -> int:
     from .validate import migration_summary, summarize, validate_store
 
+    from .paths import require_store
+
     store = Store(args.store)
+    require_store(store.root)
     loader = TextLoader(resolve_archive(args.archive))
     issues = validate_store(store, loader, progress=not args.no_progress)
     for issue in issues:
@@ -159,7 +162,8 @@ def cmd_validate(args) -> int:
     if args.json:
         print(json.dumps([i.as_dict() for i in issues], indent=1))
     print(summarize(issues))
-    history = migration_summary(store)
+    # the history summary reads the records as well-shaped: not over malformed ones (V040)
+    history = None if any(i.id == "V040" for i in issues) else migration_summary(store)
     if history:
         print(history)
     return 1 if any(i.severity == "error" for i in issues) else 0
@@ -168,9 +172,25 @@ def cmd_validate(args) -> int:
 def cmd_build(args) -> int:
     from .build import build
 
+    from .outdir import check_replaceable
+    from .validate import validate_store
+
+    from .paths import require_store
+
     store = Store(args.store)
+    require_store(store.root)
     loader = TextLoader(resolve_archive(args.archive))
-    report = build(store, loader, args.out, progress=not args.no_progress)
+    check_replaceable(args.out, args.force)
+    # the validator first: a defect it names (V003 for a stale label) stops the build, with
+    # file:line, before any row is written
+    errors = [i for i in validate_store(store, loader, progress=not args.no_progress) if i.severity == "error"]
+    if errors:
+        for issue in errors[:20]:
+            print(issue, file=sys.stderr)
+        more = f" ({len(errors) - 20} more not shown)" if len(errors) > 20 else ""
+        raise WarVoicesError(f"the store {store.root} has {len(errors)} validation error(s){more}; nothing was "
+                             "built. Fix them (`warvoices corpus validate` lists them all) and build again")
+    report = build(store, loader, args.out, progress=not args.no_progress, force=args.force)
     print(f"wrote {args.out} (open it with datasets.load_dataset({str(args.out)!r}))")
     print(report.summary())
     if args.show:
@@ -342,7 +362,10 @@ def register(sub) -> None:
                                    "split (train/validation/test by stored article split, unlabeled for "
                                    "articles without labels) and a README.md card declaring the configs.")
     _common(p)
-    p.add_argument("--out", type=Path, required=True, help="output folder (replaced atomically)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="output folder: new, empty, or a previous build (replaced atomically)")
+    p.add_argument("--force", action="store_true",
+                   help="replace --out even if it holds files a build did not write (they are deleted)")
     p.add_argument("--show", action="store_true", help="afterwards, show what is in the dataset")
     p.set_defaults(func=cmd_build)
 

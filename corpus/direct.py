@@ -27,6 +27,7 @@ from pathlib import Path
 from warvoices.annotation.schema import load_schema
 
 from .errors import InputError
+from .records import span_problem
 from .store import Store, read_jsonl
 from .texts import TextLoader
 from .textview import sentence_views
@@ -49,8 +50,8 @@ def _resolve_mentions(mentions: list, text: str, where: str) -> list[list[int]]:
 
 def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotator: str | None = None,
                  created_at: str | None = None, origin: dict | None = None,
-                 texts: dict[str, str] | None = None) -> dict:
-    schema = load_schema()
+                 texts: dict[str, str] | None = None, schema=None) -> dict:
+    schema = schema or load_schema()
     if "sentence_id" not in rec:
         raise InputError(f"{where}: missing 'sentence_id'")
     sid = rec["sentence_id"]
@@ -79,6 +80,8 @@ def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotat
             if f.name in required:
                 raise InputError(f"{where}: required field {f.name!r} has no label (guideline version {version})")
             continue
+        if labels[f.name] is None and f.name not in required:
+            continue  # an optional field left unanswered
         if labels[f.name] not in f.label_names:
             raise InputError(f"{where}: unknown {f.name} label {labels[f.name]!r}; allowed: {f.label_names}")
     extra = set(labels) - {f.name for f in schema.choice_fields}
@@ -95,8 +98,10 @@ def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotat
     else:
         spans = [list(s) for s in rec.get("source_spans", [])]
     for span in spans:
-        if not (isinstance(span, list) and len(span) == 2 and 0 <= span[0] < span[1] <= sentence_len[sid]):
-            raise InputError(f"{where}: source span {span} is not inside sentence {sid} (length {sentence_len[sid]})")
+        problem = span_problem(span, sentence_len[sid])
+        if problem:
+            raise InputError(f"{where}: source span {span} is not inside sentence {sid} (length {sentence_len[sid]}): "
+                             f"{problem}")
     span_field = schema.span_fields[0].name if schema.span_fields else "source_spans"
     problems = schema.dependency_problems(labels, {span_field: spans})
     if problems:

@@ -16,7 +16,7 @@ from .store import atomic_write_text
 
 
 def _pattern(name: str) -> re.Pattern:
-    return re.compile(r"(<!-- BEGIN GENERATED: " + re.escape(name) + r"\b[^>]*-->\n)(.*?)(<!-- END GENERATED: "
+    return re.compile(r"(<!-- BEGIN GENERATED: " + re.escape(name) + r"(?: [^>]*)?-->\n)(.*?)(<!-- END GENERATED: "
                       + re.escape(name) + r" -->)", re.S)
 
 

@@ -70,7 +70,8 @@ def assign_splits(articles: dict[str, dict], countries: dict[str, Country] | Non
     Articles registered with split_by "country" get their country's split instead (see
     assign_country_splits)."""
     splits = load_schema().vocabulary("split")
-    assert set(SPLIT_SHARES) == set(splits), "SPLIT_SHARES must cover the schema's split vocabulary"
+    if set(SPLIT_SHARES) != set(splits):
+        raise WarVoicesError(f"SPLIT_SHARES {sorted(SPLIT_SHARES)} must cover the schema's split vocabulary {list(splits)}")
     assigned = assign_country_splits(articles, countries)
     new = sorted((a for a in articles.values() if not a.get("split") and not _by_country(a)),
                  key=lambda a: (a["publisher_type"], _hash_order(a["article_id"])))
@@ -110,7 +111,8 @@ def assign_country_splits(articles: dict[str, dict], countries: dict[str, Countr
     if not pending:
         return []
     splits = list(load_schema().vocabulary("split"))
-    assert set(COUNTRY_SPLIT_SHARES) == set(splits), "COUNTRY_SPLIT_SHARES must cover the split vocabulary"
+    if set(COUNTRY_SPLIT_SHARES) != set(splits):
+        raise WarVoicesError(f"COUNTRY_SPLIT_SHARES {sorted(COUNTRY_SPLIT_SHARES)} must cover the split vocabulary {splits}")
     countries = load_countries() if countries is None else countries
     missing = sorted({a.get("country") or "(none)" for a in pending if a.get("country") not in countries})
     if missing:

@@ -24,10 +24,10 @@ from pathlib import Path
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
-from .errors import InputError
+from .errors import InputError, JsonLinesError
+from .paths import PACKAGE_DIR, store_dir
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-DEFAULT_STORE = PACKAGE_DIR / "data"
+DEFAULT_STORE = store_dir()  # at import; Store() and the commands ask paths.store_dir() when they run
 BUNDLED_TEXTS = PACKAGE_DIR / "texts"
 
 ARTICLES = "articles.jsonl"
@@ -118,16 +118,21 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
     path = Path(path)
     if not path.exists():
         return
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    with path.open("rb") as fh:  # decoded per line, so a non-UTF-8 byte is reported at its line
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise JsonLinesError(f"{path}:{lineno}: not UTF-8 text ({exc.reason}); "
+                                     "save the file as UTF-8 JSON Lines") from None
             if not line.strip():
                 continue
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg}); fix or remove this line") from None
+                raise JsonLinesError(f"{path}:{lineno}: invalid JSON ({exc.msg}); fix or remove this line") from None
             if not isinstance(rec, dict):
-                raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
+                raise JsonLinesError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
             yield lineno, rec
 
 
@@ -164,8 +169,8 @@ def merge_immutable(existing: dict[str, dict], new: Iterable[dict], key: str, sa
 class Store:
     """The four store files of one corpus directory."""
 
-    def __init__(self, root: Path | str = DEFAULT_STORE):
-        self.root = Path(root)
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else store_dir()
 
     def path(self, name: str) -> Path:
         return self.root / name

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from .errors import ChecksumMismatch, InputError, TextUnavailable
+from . import paths
 from .store import PACKAGE_DIR, read_jsonl, sha256_text
 
 ARCHIVE_ENV = "WARVOICES_ARCHIVE"
@@ -18,7 +19,7 @@ REPO_ROOT = PACKAGE_DIR.parent
 
 def default_archive() -> Path | None:
     """`../shared/archive` relative to the working directory, else to the checkout, if present."""
-    for cand in (Path.cwd().parent / "shared" / "archive", REPO_ROOT.parent / "shared" / "archive"):
+    for cand in (Path.cwd().parent / "shared" / "archive", paths.root().parent / "shared" / "archive"):
         if cand.is_dir() and any(cand.glob("*.jsonl")):
             return cand
     return None
@@ -86,7 +87,7 @@ class TextLoader:
     def raw_text(self, article: dict) -> str:
         src = article["text_source"]
         if "bundled" in src:
-            path = REPO_ROOT / src["bundled"]
+            path = paths.root() / src["bundled"]
             if not path.is_file():
                 raise TextUnavailable(f"article {article['article_id']}: bundled text {path} is missing")
             return path.read_text(encoding="utf-8")

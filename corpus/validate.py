@@ -28,6 +28,8 @@ named after the defect. Ids, in the order checks run:
   V032 unknown-guideline-version   guideline_version is not a whole number from 1 to the current one
   V033 missing-guideline-version   (warning) the record does not say which guideline version it
                                    follows; it is judged as version 1 (run `warvoices corpus migrate`)
+  V040 malformed-record         a store record has the wrong shape (a key missing or of the wrong type);
+                                   it is reported and skipped, so no later check reads it
   V015 relabel-needed              (warning) a labelled sentence was superseded by re-segmentation and none of
                                    the units now covering its text has a final label yet: relabel them
                                    (the old labels stay on the superseded record as history)
@@ -42,6 +44,7 @@ from warvoices.annotation.schema import load_schema
 
 from .countries import load_countries
 from .errors import ChecksumMismatch, Issue, TextUnavailable
+from .records import shape_problem, span_problem
 from .store import ANNOTATIONS, ARTICLES, FINAL, SENTENCE_STATUSES, SENTENCES, SUPERSEDED, Store, read_jsonl, short_hash
 from .texts import TextLoader
 
@@ -60,11 +63,12 @@ def _labels_issues(schema, rec: dict, pointer: str, text_len: int | None) -> lis
     for name in labels:
         if name not in schema.field_names:
             issues.append(Issue("V003", ERROR, pointer, f"unknown field {name!r}; fields: {schema.field_names}"))
-    for span in rec.get("source_spans") or []:
-        if not (isinstance(span, list) and len(span) == 2 and 0 <= span[0] < span[1]
-                and (text_len is None or span[1] <= text_len)):
+    spans = rec.get("source_spans") or []
+    for span in spans if isinstance(spans, list) else [spans]:
+        problem = span_problem(span, text_len)
+        if problem:
             issues.append(Issue("V004", ERROR, pointer,
-                                f"source span {span} is not inside the sentence (length {text_len})"))
+                                f"source span {span} is not inside the sentence (length {text_len}): {problem}"))
     span_fields = {f.name: rec.get(f.name) or [] for f in schema.span_fields if f.name in rec}
     for problem in schema.consistency_problems(labels, span_fields):
         issues.append(Issue("V014" if problem.kind == "null" else "V030", WARNING, pointer, problem.message))
@@ -94,6 +98,16 @@ def _version_issues(schema, rec: dict, pointer: str) -> list[Issue]:
     return issue
 
 
+def _malformed(issues: list[Issue], name: str, rec: dict, pointer: str, id_key: str) -> bool:
+    """Shape before content: a malformed record is one V040 finding and is not read further."""
+    problem = shape_problem(name, rec)
+    if problem is None:
+        return False
+    rid = rec.get(id_key)
+    issues.append(Issue("V040", ERROR, f"{pointer} ({rid})" if isinstance(rid, str) else pointer, problem))
+    return True
+
+
 def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> list[Issue]:
     schema = load_schema()
     issues: list[Issue] = []
@@ -108,6 +122,8 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
     articles: dict[str, dict] = {}
     art_line: dict[str, int] = {}
     for lineno, art in read_jsonl(store.path(ARTICLES)):
+        if _malformed(issues, ARTICLES, art, where(ARTICLES, lineno), "article_id"):
+            continue
         aid = art["article_id"]
         ptr = f"{where(ARTICLES, lineno)} ({aid})"
         if aid in articles:
@@ -177,6 +193,8 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
                                   f"overlaps or repeats the position of {prev[3]}"))
 
     for lineno, rec in read_jsonl(store.path(SENTENCES)):
+        if _malformed(issues, SENTENCES, rec, where(SENTENCES, lineno), "sentence_id"):
+            continue
         sid, aid = rec["sentence_id"], rec["article_id"]
         aid = same_aid.get(aid, aid)
         if aid != group:
@@ -245,6 +263,8 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
         by_article.clear()
         first: set[str] = set()
         for lineno, rec in read_jsonl(store.path(SENTENCES)):
+            if shape_problem(SENTENCES, rec):  # reported as V040 in the first pass
+                continue
             sid, aid = rec["sentence_id"], rec["article_id"]
             if sid in first:
                 continue
@@ -268,12 +288,16 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
 
     # annotations
     ann_seen: dict[str, int] = {}
+    annotated: set[str] = set()
     for lineno, rec in read_jsonl(store.path(ANNOTATIONS)):
+        if _malformed(issues, ANNOTATIONS, rec, where(ANNOTATIONS, lineno), "annotation_id"):
+            continue
         ptr = f"{where(ANNOTATIONS, lineno)} ({rec.get('annotation_id')})"
         if rec.get("annotation_id") in ann_seen:
             issues.append(Issue("V006", ERROR, ptr, f"annotation id occurs twice (first on line {ann_seen[rec['annotation_id']]})"))
             continue
         ann_seen[rec.get("annotation_id")] = lineno
+        annotated.add(rec["sentence_id"])
         if rec.get("sentence_id") not in sentences:
             issues.append(Issue("V009", ERROR, ptr, f"annotation refers to unknown sentence {rec.get('sentence_id')!r}"))
         if rec.get("status") not in vocab["annotation_status"]:
@@ -283,6 +307,8 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
     # final labels
     final_seen: dict[str, int] = {}
     for lineno, rec in read_jsonl(store.path(FINAL)):
+        if _malformed(issues, FINAL, rec, where(FINAL, lineno), "sentence_id"):
+            continue
         ptr = f"{where(FINAL, lineno)} ({rec.get('sentence_id')})"
         if rec.get("sentence_id") in final_seen:
             issues.append(Issue("V006", ERROR, ptr, "sentence has two final records"))
@@ -299,7 +325,7 @@ def validate_store(store: Store, loader: TextLoader, progress: bool = False) -> 
         issues.extend(_labels_issues(schema, rec, ptr, sentence_len(rec.get("sentence_id"))))
 
     # re-segmentation history: labels of a superseded unit wait for its replacements to be labelled
-    labelled = set(final_seen) | {r.get("sentence_id") for _, r in read_jsonl(store.path(ANNOTATIONS))}
+    labelled = set(final_seen) | annotated
     for sid, (lineno, by) in superseded.items():
         ptr = f"{where(SENTENCES, lineno)} ({sid})"
         for other in by:

@@ -65,12 +65,28 @@ def test_every_task_and_model_gets_results_and_predictions(results):
         assert predictions_path(results, "test", m).exists()
 
 
+def _naive_macro_f1(pairs: list[tuple[str, str]]) -> float:
+    labels = {g for g, _ in pairs} | {p for _, p in pairs}
+    return sum(2 * sum(g == p == lab for g, p in pairs) / (sum(g == lab for g, _ in pairs) + sum(p == lab for _, p in pairs))
+               for lab in labels) / len(labels)
+
+
 def test_scorer_reproduces_every_results_file(results):
     for path in results.glob("*/*.json"):
         r = _load(path)
         again = score_predictions(r["predictions_file"], r["data"], r["split"], tasks=[r["task"]],
                                   n_resamples=r["score"]["bootstrap"]["n_resamples"], seed=r["seed"])
         assert again == r["score"], path
+        # and the numbers are right, not just repeatable: each choice field's macro-F1 recomputed
+        # from the written predictions and the gold split, from the definition, without the scorer
+        gold = load_split(r["data"], r["split"])
+        preds = {p["id"]: p for p in map(json.loads, Path(r["predictions_file"]).read_text().splitlines())}
+        for fname, fr in r["score"]["fields"].items():
+            if fr["kind"] != "choice":
+                continue
+            names = gold.schema.field(fname).label_names
+            pairs = [(names[g], preds[sid][fname]) for sid, g in zip(gold.ids, gold.labels[fname]) if g >= 0]
+            assert fr["macro_f1"] == pytest.approx(_naive_macro_f1(pairs), abs=1e-12), (path, fname)
 
 
 def test_cli_score_reproduces_a_results_file(results, tmp_path, capsys):
@@ -240,10 +256,11 @@ def test_report_cli_and_empty_results(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     Path("README.md").write_text(DOC)
     Path("datasheet.md").write_text(DOC)
-    assert main(["report", "--check"]) == 1
-    assert main(["report"]) == 0
+    # the workspace (here the empty folder) holds the results and the documents
+    assert main(["--workspace", str(tmp_path), "report", "--check"]) == 1
+    assert main(["--workspace", str(tmp_path), "report"]) == 0
     assert "No baseline results yet" in Path("README.md").read_text()
-    assert main(["report", "--check"]) == 0
+    assert main(["--workspace", str(tmp_path), "report", "--check"]) == 0
 
 
 # --- pre-annotation --------------------------------------------------------------------------

@@ -160,6 +160,68 @@ def test_rebuild_in_place_is_not_served_stale_from_the_cache(tmp_path, repo_stor
     assert load_dataset(str(out), split="train").num_rows == 5
 
 
+def test_build_refuses_a_folder_of_foreign_files(tmp_path, capsys, monkeypatch):
+    # `--out` pointed at a folder of someone's notes must not delete them
+    monkeypatch.setenv("WARVOICES_ARCHIVE", "")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("my own notes\n")
+    assert main(["build", "--out", str(notes), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert str(notes) in err and "notes.txt" in err and "--force" in err
+    assert (notes / "notes.txt").read_text() == "my own notes\n"
+    assert sorted(p.name for p in notes.iterdir()) == ["notes.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".notes")]  # no temp left behind
+    # a folder with a stray file next to a previous build's files is not a previous build either
+    out = tmp_path / "d"
+    assert main(["build", "--out", str(out), "--no-progress"]) == 0
+    (out / "notes.txt").write_text("x")
+    assert main(["build", "--out", str(out), "--no-progress"]) == 2
+    assert (out / "notes.txt").exists()
+    # --force replaces it
+    assert main(["build", "--out", str(notes), "--no-progress", "--force"]) == 0
+    assert not (notes / "notes.txt").exists() and (notes / "build_report.json").exists()
+
+
+def test_build_replaces_an_empty_folder_and_a_previous_build(tmp_path, monkeypatch):
+    monkeypatch.setenv("WARVOICES_ARCHIVE", "")
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert main(["build", "--out", str(out), "--no-progress"]) == 0
+    first = (out / "build_report.json").read_text()
+    assert main(["build", "--out", str(out), "--no-progress"]) == 0
+    assert (out / "build_report.json").read_text() == first
+
+
+def test_build_runs_the_validator_first_and_stops_on_a_stale_label(tmp_path, capsys, monkeypatch, repo_store_copy):
+    # a final label the schema no longer has: the V003 finding with file:line, not a KeyError
+    monkeypatch.setenv("WARVOICES_ARCHIVE", "")
+    final = repo_store_copy / "final.jsonl"
+    lines = final.read_text(encoding="utf-8").splitlines(keepends=True)
+    rec = json.loads(lines[0])
+    rec["labels"]["stance"] = "pro_mars"
+    lines[0] = json.dumps(rec) + "\n"
+    final.write_text("".join(lines), encoding="utf-8")
+    out = tmp_path / "d"
+    assert main(["build", "--store", str(repo_store_copy), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "V003" in err and f"{final}:1" in err and "pro_mars" in err and "nothing was built" in err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_build_reports_a_malformed_record_as_v040(tmp_path, capsys, monkeypatch, repo_store_copy):
+    monkeypatch.setenv("WARVOICES_ARCHIVE", "")
+    arts = repo_store_copy / "articles.jsonl"
+    first = json.loads(arts.read_text(encoding="utf-8").splitlines()[0])
+    del first["article_id"]
+    with arts.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(first) + "\n")
+    n = len(arts.read_text(encoding="utf-8").splitlines())
+    assert main(["build", "--store", str(repo_store_copy), "--out", str(tmp_path / "d"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "V040" in err and f"{arts}:{n}" in err and "article_id" in err
+
+
 def test_build_writes_row_groups_and_keeps_the_same_rows(seed_build, tmp_path, monkeypatch):
     # the build streams: rows go out in Parquet row groups of ROWS_PER_GROUP, never all at once
     import pyarrow.parquet as pq

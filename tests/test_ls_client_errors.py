@@ -74,3 +74,69 @@ def test_cli_without_a_recorded_server_says_start_one(tmp_path, monkeypatch, cap
     rc = main(["annotate", "pull", "--batch", "b1", "--store", str(tmp_path / "s"), "--data-dir", str(tmp_path / "ls")])
     err = capsys.readouterr().err
     assert rc == 2 and "annotate server start" in err and "Traceback" not in err
+
+
+# -- typed errors: the client classifies answers by their HTTP status, never by message text -----
+# A tiny stdlib HTTP server stands in for Label Studio (a real one cannot be made to answer 500 on demand).
+@pytest.fixture
+def answering():
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    answers: dict[str, tuple[int, dict]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            code, body = answers.get(self.path.split("?")[0], (404, {"detail": "Not found."}))
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}", answers
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_errors_carry_the_status_code(answering):
+    from warvoices.annotation.ls_client import LSAuthError, LSError, LSNotFound
+
+    url, answers = answering
+    client = LSClient(url, SECRET, timeout=5)
+    assert client.project(7) is None  # 404: no such project
+    with pytest.raises(LSNotFound) as info:
+        client.json("GET", "/api/projects/7/")
+    assert info.value.status_code == 404
+    # a server error whose text happens to mention " 404 " is still a server error, not "not found"
+    answers["/api/projects/8/"] = (500, {"detail": "the proxy saw a 404 from upstream"})
+    with pytest.raises(LSError) as info:
+        client.project(8)
+    assert info.value.status_code == 500 and not isinstance(info.value, LSNotFound)
+    answers["/api/projects/9/"] = (403, {"detail": "Forbidden"})
+    with pytest.raises(LSAuthError) as info:
+        client.project(9)
+    assert info.value.status_code == 403 and SECRET not in str(info.value)
+    client.close()
+
+
+def test_no_assert_is_used_as_a_runtime_check():
+    # `python -O` strips asserts: a check the program relies on must be an `if ... raise`
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for folder in ("corpus", "annotation", "baselines"):
+        for path in (root / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Assert):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []

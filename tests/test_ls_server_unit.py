@@ -4,7 +4,11 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import subprocess
+import sys
+import time
 
+import psutil
 import pytest
 
 from warvoices.annotation import ls_server
@@ -117,3 +121,72 @@ def test_the_identity_is_kept_and_renewed_with_a_new_database(tmp_path):
     paths.identity.write_text("{not json")
     with pytest.raises(ServerError, match="server-id.json"):
         ls_server.read_identity(paths)
+
+
+# -- process identity: a recorded pid is signalled only if it is still the server we started -------
+@pytest.fixture
+def stand_in():
+    """An unrelated process (not Label Studio) that holds a pid a stale state file records."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(5)
+
+
+def _stale_state(tmp_path, proc, **identity) -> Paths:
+    paths = Paths(tmp_path)
+    ServerState(url="http://127.0.0.1:9", host="127.0.0.1", port=9, pid=proc.pid, data_dir=str(tmp_path),
+                venv="/v", admin_email="a@b", **identity).save(paths)
+    return paths
+
+
+@pytest.mark.parametrize("identity", [
+    {},  # a state without identity (older version): nothing can be verified
+    {"pid_create_time": 1.0, "cmdline": ["/v/bin/label-studio", "start"]},  # the pid was reused
+    {"pid_create_time": None, "cmdline": None},
+], ids=["no-identity", "other-process", "none"])
+def test_stop_and_status_never_signal_a_process_that_reused_the_pid(tmp_path, stand_in, identity):
+    paths = _stale_state(tmp_path, stand_in, **identity)
+    up, text = ls_server.status(tmp_path)
+    assert not up and "state:          stopped" in text
+    msg = ls_server.stop(tmp_path, timeout=2)
+    assert "not signalled" in msg and str(stand_in.pid) in msg
+    time.sleep(0.2)
+    assert stand_in.poll() is None  # still running: it was not SIGTERMed
+    assert ServerState.load(paths).pid is None
+
+
+def test_same_pid_but_another_start_time_is_not_ours(tmp_path, stand_in):
+    real = psutil.Process(stand_in.pid)
+    _stale_state(tmp_path, stand_in, pid_create_time=real.create_time() - 5, cmdline=real.cmdline())
+    assert "not signalled" in ls_server.stop(tmp_path, timeout=2)
+    assert stand_in.poll() is None
+    # same start time, another command line: not ours either
+    _stale_state(tmp_path, stand_in, pid_create_time=real.create_time(), cmdline=["/v/bin/label-studio", "start"])
+    assert "not signalled" in ls_server.stop(tmp_path, timeout=2)
+    assert stand_in.poll() is None
+
+
+def test_stop_signals_the_recorded_process_when_its_identity_matches(tmp_path, stand_in):
+    real = psutil.Process(stand_in.pid)
+    _stale_state(tmp_path, stand_in, pid_create_time=real.create_time(), cmdline=real.cmdline())
+    assert ls_server.server_process(ServerState.load(Paths(tmp_path))) is not None
+    msg = ls_server.stop(tmp_path, timeout=5)
+    assert "stopped" in msg
+    assert stand_in.wait(5) is not None
+
+
+def test_start_treats_a_stale_pid_as_no_server(tmp_path, stand_in):
+    # a fake "label-studio" that exits at once: start gets past the stale state (old code raised
+    # "alive but not answering" about the stand-in) and reports the real failure, the stand-in untouched
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    exe = venv / "bin" / "label-studio"
+    exe.write_text("#!/bin/sh\nexit 3\n")
+    exe.chmod(0o755)
+    data = tmp_path / "data"
+    _stale_state(data, stand_in)
+    with pytest.raises(ServerError, match="exited with code 3"):
+        ls_server.start(data, port=0, venv=venv, timeout=20)
+    assert stand_in.poll() is None

@@ -9,6 +9,8 @@ the expected speaker span is the last occurrence of the speaker's label before t
 """
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import re
 from collections import Counter
@@ -125,7 +127,7 @@ def test_unit_is_frozen_and_offsets_index_the_original_text():
     [u] = segment(text)
     assert u.text_in(text) == "Hello there."
     assert text[slice(*u.speaker_span)] == "THE PRESIDENT"
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         u.start = 0  # type: ignore[misc]
 
 
