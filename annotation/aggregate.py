@@ -46,7 +46,7 @@ from typing import Iterable, Mapping
 
 from warvoices.annotation.agreement import REPO_ROOT, add_selection_arguments, load_batch, output_name  # CLI wiring
 from warvoices.annotation.answers import Answer, Batch, SpanSet, collect_answers
-from warvoices.annotation.schema import Field, Schema, load_schema
+from warvoices.corpus.schema import Field, Schema, load_schema
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.records import span_set
 from warvoices.corpus.store import atomic_write_text, read_jsonl

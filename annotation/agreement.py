@@ -45,7 +45,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import yaml
 
-from warvoices.annotation.schema import Field, Schema, load_schema
+from warvoices.corpus.schema import Field, Schema, load_schema
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.records import TOKEN, covered_tokens, span_set, word_tokens
 from warvoices.corpus.store import DEFAULT_STORE, PACKAGE_DIR, Store, atomic_write_bytes, atomic_write_text
@@ -91,7 +91,7 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
                         help="corpus store directory holding annotations.jsonl (default: %(default)s)")
     parser.add_argument("--batch", metavar="NAME",
                         help="only records pushed as this batch (origin.batch); also the report name")
-    from .cli_args import add_articles_argument
+    from warvoices.corpus.cli_args import add_articles_argument
 
     add_articles_argument(parser, help="only sentences of these articles (ids separated by spaces or commas)")
     parser.add_argument("--sentences", nargs="+", metavar="ID", help="only these sentence ids")

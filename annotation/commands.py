@@ -26,7 +26,7 @@ from pathlib import Path
 from warvoices.corpus.errors import WarVoicesError
 
 from . import ls_server
-from .cli_args import add_articles_argument
+from warvoices.corpus.cli_args import add_articles_argument
 
 CONNECTION_HELP = (
     "Connection: the server of --data-dir (its URL is in DATA_DIR/warvoices/server.json) unless --url is "
@@ -116,7 +116,7 @@ def cmd_server_start(args) -> int:
     paths = ls_server.Paths(Path(state.data_dir))
     print(f"Label Studio {state.ls_version or ''} is running at {state.url} (pid {state.pid}), data in {state.data_dir}")
     print(f"admin login: {state.admin_email}, password in {paths.password}; API token in {paths.token}")
-    from .cli_args import next_command
+    from warvoices.corpus.cli_args import next_command
 
     print(f"server identity: {(ls_server.read_identity(paths) or {}).get('server_id', '-')} (names pulled annotations)")
     print("stop it with `" + next_command(args, "annotate", "server", "stop", store=False, archive=False) + "`")
@@ -209,7 +209,7 @@ def cmd_push(args) -> int:
                             accounts, prediction_info=info,
                             predictions_path=Path(args.predictions) if args.predictions else None,
                             chunk=args.chunk, progress=not args.no_progress)
-    from .cli_args import next_command
+    from warvoices.corpus.cli_args import next_command
 
     print(report.summary())
     print("each annotator logs in and works only in their own project (the one-server layout: they can see the "
@@ -223,7 +223,7 @@ def cmd_push(args) -> int:
 def cmd_pull(args) -> int:
     from warvoices.corpus.store import Store
 
-    from .cli_args import next_command
+    from warvoices.corpus.cli_args import next_command
     from .ls_pull import pull_batch
 
     accept = True if args.accept_edits else set(args.accept_edit or []) or False
@@ -277,7 +277,7 @@ def cmd_tasks(args) -> int:
 def cmd_submit(args) -> int:
     from warvoices.corpus.store import Store
 
-    from .cli_args import next_command
+    from warvoices.corpus.cli_args import next_command
     from .ls_answers import submit_answers
 
     with _annotator_client(args, args.annotator) as client:
@@ -325,9 +325,9 @@ def cmd_adjudicate(args) -> int:
 
     from . import aggregate
     from .agreement import output_name
-    from .cli_args import next_command
+    from warvoices.corpus.cli_args import next_command
     from .ls_adjudication import decisions_path, pull_decisions, push_disputes, read_disputes, write_decisions
-    from .ls_batch import load_manifest
+    from warvoices.corpus.batch_manifests import load_manifest
     from .ls_pull import batch_corpus, check_server
 
     store = Store(args.store)

@@ -15,7 +15,7 @@ from warvoices.annotation import aggregate as agg_mod
 from warvoices.annotation.aggregate import (aggregate, apply_adjudications, disputes_by_sentence,
                                             plan_store_update)
 from warvoices.annotation.agreement import collect_answers, select_records
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.store import Store, read_jsonl
 

@@ -17,7 +17,7 @@ from warvoices.annotation import agreement
 from warvoices.annotation.agreement import (check_thresholds, coincidence_matrix, collect_answers,
                                             compute_agreement, field_alpha, load_thresholds, select_records,
                                             span_agreement, word_tokens, write_report)
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.store import read_jsonl
 
