@@ -348,9 +348,13 @@ def test_unsafe_batch_name_is_refused(toy_batch, tmp_path):
 
 
 def _run(tmp_path, *argv) -> int:
+    """`warvoices annotate agreement ARGV`, through the registered subcommand."""
+    from warvoices.annotation import commands
+
     parser = argparse.ArgumentParser()
-    agreement.add_arguments(parser)
-    return agreement.run(parser.parse_args(list(argv)))
+    commands.register(parser.add_subparsers())
+    args = parser.parse_args(["annotate", "agreement", *argv])
+    return args.func(args)
 
 
 @pytest.fixture
