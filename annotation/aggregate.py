@@ -44,9 +44,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from warvoices.annotation.agreement import REPO_ROOT, add_selection_arguments, load_batch, output_name  # CLI wiring
+from warvoices.annotation.agreement import REPO_ROOT, load_batch, output_name  # batch selection
 from warvoices.annotation.answers import Answer, Batch, SpanSet, collect_answers
-from warvoices.annotation.schema import Field, Schema, load_schema
+from warvoices.corpus.schema import Field, Schema, load_schema
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.records import span_set
 from warvoices.corpus.store import atomic_write_text, read_jsonl
@@ -57,7 +57,7 @@ TIE_EPS = 1e-9  # posteriors closer than this are a tie
 
 __all__ = ["VOTES", "Dispute", "Pending", "Aggregation", "aggregate", "disputes_by_sentence",
            "apply_adjudications", "StorePlan", "plan_store_update", "Update", "update_store", "read_decisions",
-           "add_arguments", "run", "collect_answers"]
+           "run", "collect_answers"]
 
 
 @dataclass
@@ -430,43 +430,6 @@ def plan_store_update(aggregation: Aggregation, existing: Mapping[str, dict],
             plan.open.extend(d for d in aggregation.disputes if d.sentence_id == sid)
     plan.write.sort(key=lambda r: r["sentence_id"])
     return plan
-
-
-# ---------------------------------------------------------------------------------------------
-# Command line hooks: annotation/commands.py registers add_arguments/run as
-# `warvoices annotate adjudicate` (the Label Studio push/pull of disputes lives there)
-# ---------------------------------------------------------------------------------------------
-
-HELP = "final labels: settle agreeing answers, vote if asked, list disputes for the adjudicator"
-DESCRIPTION = """\
-Derive the final label of each sentence and field from the submitted annotations and write them
-to final.jsonl. Unanimous answers are settled (a single annotator: `single`). With --vote majority
-or --vote dawid_skene, fields with three or more answers are decided by crowd-kit's MajorityVote
-or DawidSkene; ties go to adjudication. Everything still in dispute is written to the disputes
-file (one entry per sentence, with each annotator's answer and annotation id) for the Label
-Studio adjudication project; --decisions FILE applies the adjudicator's decisions (JSON Lines:
-sentence_id, adjudicator, labels, source_spans, decided_at) and writes those finals too.
-
-Source spans: settled when every annotator marked the same spans; with a vote, the span set most
-of the annotators whose attribution/source_type labels won marked (ties: adjudication)."""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = DESCRIPTION
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    add_selection_arguments(parser)
-    parser.add_argument("--vote", choices=VOTES, default="none",
-                        help="how to decide fields with three or more disagreeing answers "
-                             "(default: %(default)s = send them to adjudication)")
-    parser.add_argument("--min-posterior", type=float, default=0.0, metavar="P",
-                        help="with --vote dawid_skene, send items whose winning posterior is below P "
-                             "to adjudication (default: %(default)s)")
-    parser.add_argument("--decisions", metavar="FILE", action="append",
-                        help="JSON Lines of adjudicator decisions to turn into final records (repeatable, e.g. "
-                             "every STORE/batches/*.decisions.jsonl)")
-    parser.add_argument("--disputes", metavar="FILE",
-                        help=f"where to write the open disputes (default: {DEFAULT_DISPUTES}/NAME.disputes.json)")
-    parser.add_argument("--dry-run", action="store_true", help="report what would be written, write nothing")
 
 
 def read_decisions(path: str | Path) -> list[dict]:

@@ -40,12 +40,12 @@ from warvoices.corpus.texts import TextLoader
 from warvoices.corpus.textview import sentence_texts
 
 from . import ls_server
-from .ls_batch import load_manifest
+from warvoices.corpus.batch_manifests import load_manifest
 from .ls_client import connect
 from .ls_push import push_batch
 from .ls_results import to_result
 from .ls_users import add_annotator, load_users
-from .schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 # word lists for invented sentences
 _ORGS = ["harbour committee", "grain office", "town council", "rail authority", "water board", "school board",

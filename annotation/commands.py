@@ -21,12 +21,13 @@ archive), so they run as printed.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from warvoices.corpus.errors import WarVoicesError
 
 from . import ls_server
-from .cli_args import add_articles_argument
+from warvoices.corpus.cli_args import add_articles_argument
 
 CONNECTION_HELP = (
     "Connection: the server of --data-dir (its URL is in DATA_DIR/warvoices/server.json) unless --url is "
@@ -116,7 +117,7 @@ def cmd_server_start(args) -> int:
     paths = ls_server.Paths(Path(state.data_dir))
     print(f"Label Studio {state.ls_version or ''} is running at {state.url} (pid {state.pid}), data in {state.data_dir}")
     print(f"admin login: {state.admin_email}, password in {paths.password}; API token in {paths.token}")
-    from .cli_args import next_command
+    from warvoices.corpus.cli_args import next_command
 
     print(f"server identity: {(ls_server.read_identity(paths) or {}).get('server_id', '-')} (names pulled annotations)")
     print("stop it with `" + next_command(args, "annotate", "server", "stop", store=False, archive=False) + "`")
@@ -209,7 +210,7 @@ def cmd_push(args) -> int:
                             accounts, prediction_info=info,
                             predictions_path=Path(args.predictions) if args.predictions else None,
                             chunk=args.chunk, progress=not args.no_progress)
-    from .cli_args import next_command
+    from warvoices.corpus.cli_args import next_command
 
     print(report.summary())
     print("each annotator logs in and works only in their own project (the one-server layout: they can see the "
@@ -223,7 +224,7 @@ def cmd_push(args) -> int:
 def cmd_pull(args) -> int:
     from warvoices.corpus.store import Store
 
-    from .cli_args import next_command
+    from warvoices.corpus.cli_args import next_command
     from .ls_pull import pull_batch
 
     accept = True if args.accept_edits else set(args.accept_edit or []) or False
@@ -277,7 +278,7 @@ def cmd_tasks(args) -> int:
 def cmd_submit(args) -> int:
     from warvoices.corpus.store import Store
 
-    from .cli_args import next_command
+    from warvoices.corpus.cli_args import next_command
     from .ls_answers import submit_answers
 
     with _annotator_client(args, args.annotator) as client:
@@ -314,7 +315,90 @@ def cmd_migrate_ids(args) -> int:
     return 0
 
 
-# -- agreement / adjudication (helper modules' hooks) --------------------------------------------
+# -- agreement / adjudication --------------------------------------------------------------------
+AGREEMENT_DESCRIPTION = """\
+Compute the agreement of a batch of annotations and check it against the thresholds of the
+agreement config. Per choice field: Krippendorff's alpha (nominal) over all annotators, the number
+of items (sentences with two or more answers) and annotators, a confusion table per pair of
+annotators. Per span field: exact and token-overlap F1 between annotators (token F1 needs the
+sentence texts, read from the corpus; --no-texts skips it). Only each annotator's latest submitted
+answer counts; skipped and cancelled records are counted.
+
+The choice fields' alpha is also given per publisher type of the sentences' articles.
+
+Writes OUT/NAME.md, OUT/NAME.json and OUT/NAME.stance_confusion.png. Exit status: 0 when every
+threshold holds, 1 when one fails (the failed checks are printed), 2 on bad input."""
+
+ADJUDICATE_HELP = "final labels: settle agreeing answers, vote if asked, list disputes for the adjudicator"
+ADJUDICATE_DESCRIPTION = """\
+Derive the final label of each sentence and field from the submitted annotations and write them
+to final.jsonl. Unanimous answers are settled (a single annotator: `single`). With --vote majority
+or --vote dawid_skene, fields with three or more answers are decided by crowd-kit's MajorityVote
+or DawidSkene; ties go to adjudication. Everything still in dispute is written to the disputes
+file (one entry per sentence, with each annotator's answer and annotation id) for the Label
+Studio adjudication project; --decisions FILE applies the adjudicator's decisions (JSON Lines:
+sentence_id, adjudicator, labels, source_spans, decided_at) and writes those finals too.
+
+Source spans: settled when every annotator marked the same spans; with a vote, the span set most
+of the annotators whose attribution/source_type labels won marked (ties: adjudication)."""
+
+
+def _selection_args(p: argparse.ArgumentParser) -> None:
+    """Store and batch selection, shared by `annotate agreement` and `annotate adjudicate`."""
+    from .agreement import DEFAULT_STORE
+
+    p.add_argument("--store", default=str(DEFAULT_STORE), metavar="DIR",
+                   help="corpus store directory holding annotations.jsonl (default: %(default)s)")
+    p.add_argument("--batch", metavar="NAME",
+                   help="only records pushed as this batch (origin.batch); also the report name")
+    add_articles_argument(p, help="only sentences of these articles (ids separated by spaces or commas)")
+    p.add_argument("--sentences", nargs="+", metavar="ID", help="only these sentence ids")
+    p.add_argument("--name", metavar="NAME",
+                   help="name of the outputs (default: the --batch name, else 'all' or 'selection')")
+
+
+def cmd_agreement(args) -> int:
+    from .agreement import (_fmt, article_of, check_thresholds, compute_agreement, load_batch, load_schema,
+                            load_thresholds, read_texts, slice_agreement, write_report)
+
+    schema = load_schema()
+    thresholds = load_thresholds(args.config, schema)
+    store, batch = load_batch(args, schema)
+    texts = None if args.no_texts else read_texts(store, batch, args.archive)
+    report = compute_agreement(batch, texts, schema)
+    verdict = check_thresholds(report, thresholds)
+    articles = store.articles()
+    publisher_type = {sid: (articles.get(article_of(sid)) or {}).get("publisher_type") for sid in batch.answers}
+    slices = {"publisher_type": slice_agreement(batch, publisher_type, schema)}
+    paths = write_report(report, verdict, args.out, slices=slices)
+    for r in report.alphas.values():
+        print(f"{r.field:<12} alpha {_fmt(r.alpha)}  items {r.items}  single {r.items_single}  "
+              f"annotators {r.annotators}" + (f"  ({r.reason})" if r.reason else ""))
+    for s in report.spans.values():
+        print(f"{s.field:<12} exact F1 {_fmt(s.exact.f1)}  token F1 {_fmt(s.token.f1 if s.token else None)}  "
+              f"items {s.items}")
+    c = batch.status_counts
+    print(f"records: {batch.records} ({', '.join(f'{k} {v}' for k, v in c.items())}), "
+          f"superseded {len(batch.superseded)}")
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    if not verdict.passed:
+        print(f"warvoices: batch {batch.name!r} FAILS the agreement thresholds of {thresholds.path}:",
+              file=sys.stderr)
+        for ch in verdict.failures:
+            print(f"  - {ch.describe()}", file=sys.stderr)
+        if any(ch.value is not None for ch in verdict.failures):
+            print("  Discuss the disagreements with the annotators (see the confusion tables in "
+                  f"{paths['markdown']}) and refine the guidelines before aggregating this batch.", file=sys.stderr)
+        if any(ch.value is None for ch in verdict.failures):
+            print("  An undefined figure cannot show agreement: have a second annotator label the batch "
+                  "(or pass the sentence texts for token F1); to accept it anyway set `undefined: pass` "
+                  "in the config.", file=sys.stderr)
+        return 1
+    print(f"batch {batch.name!r} passes the agreement thresholds" if verdict.checks
+          else "no agreement thresholds configured")
+    return 0
+
+
 def cmd_adjudicate(args) -> int:
     """Everything is read and checked first (server, batch, texts, decisions, aggregation in a dry
     run); only then are final.jsonl, the disputes file, the decisions file and the adjudication
@@ -325,9 +409,9 @@ def cmd_adjudicate(args) -> int:
 
     from . import aggregate
     from .agreement import output_name
-    from .cli_args import next_command
+    from warvoices.corpus.cli_args import next_command
     from .ls_adjudication import decisions_path, pull_decisions, push_disputes, read_disputes, write_decisions
-    from .ls_batch import load_manifest
+    from warvoices.corpus.batch_manifests import load_manifest
     from .ls_pull import batch_corpus, check_server
 
     store = Store(args.store)
@@ -564,15 +648,39 @@ def register(sub) -> None:
     x.add_argument("--dry-run", action="store_true", help="only report what would change")
     x.set_defaults(func=cmd_migrate_ids)
 
-    # agreement and adjudication: helper modules' own arguments and run()
-    from . import aggregate, agreement
+    # agreement and adjudication (annotation/agreement.py, annotation/aggregate.py)
+    from .agreement import DEFAULT_CONFIG, DEFAULT_OUT
+    from .aggregate import DEFAULT_DISPUTES, VOTES
 
-    x = asub.add_parser("agreement", help="Krippendorff's alpha, confusion tables, span F1 of a batch")
-    agreement.add_arguments(x)
-    x.set_defaults(func=agreement.run)
+    x = asub.add_parser("agreement", help="Krippendorff's alpha, confusion tables, span F1 of a batch",
+                        description=AGREEMENT_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _selection_args(x)
+    x.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR",
+                   help="report directory (default: %(default)s)")
+    x.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="FILE",
+                   help="agreement thresholds, per field (default: %(default)s)")
+    x.add_argument("--archive", metavar="DIR",
+                   help="external text archive for the sentence texts (default: $WARVOICES_ARCHIVE, else "
+                        "../shared/archive when present)")
+    x.add_argument("--no-texts", action="store_true",
+                   help="do not read sentence texts; token-overlap F1 is then reported as undefined")
+    x.set_defaults(func=cmd_agreement)
 
-    x = asub.add_parser("adjudicate", help=aggregate.HELP)
-    aggregate.add_arguments(x)
+    x = asub.add_parser("adjudicate", help=ADJUDICATE_HELP,
+                        description=ADJUDICATE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _selection_args(x)
+    x.add_argument("--vote", choices=VOTES, default="none",
+                   help="how to decide fields with three or more disagreeing answers "
+                        "(default: %(default)s = send them to adjudication)")
+    x.add_argument("--min-posterior", type=float, default=0.0, metavar="P",
+                   help="with --vote dawid_skene, send items whose winning posterior is below P "
+                        "to adjudication (default: %(default)s)")
+    x.add_argument("--decisions", metavar="FILE", action="append",
+                   help="JSON Lines of adjudicator decisions to turn into final records (repeatable, e.g. "
+                        "every STORE/batches/*.decisions.jsonl)")
+    x.add_argument("--disputes", metavar="FILE",
+                   help=f"where to write the open disputes (default: {DEFAULT_DISPUTES}/NAME.disputes.json)")
+    x.add_argument("--dry-run", action="store_true", help="report what would be written, write nothing")
     x.description = (x.description or "") + (
         "\n\nLabel Studio: with --batch, the open disputes then go to the batch's adjudication project "
         "('wv NAME adjudication'). Its form starts empty; the annotators' answers are shown side by side above it "

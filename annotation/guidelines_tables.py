@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .schema import Schema, load_schema
+from warvoices.corpus.schema import Schema, load_schema
 
 GUIDELINES = Path(__file__).with_name("guidelines.md")
 BLOCK = "label-tables"

@@ -24,13 +24,13 @@ from warvoices.corpus.errors import Issue, WarVoicesError
 from warvoices.corpus.store import Store, atomic_write_text, dumps
 from warvoices.corpus.texts import TextLoader
 
-from .ls_batch import load_manifest, project_title, save_manifest
+from warvoices.corpus.batch_manifests import load_manifest, project_title, save_manifest
 from .ls_client import LSClient
 from .ls_config import render_adjudication_config
 from .ls_migrate import new_id
 from .ls_pull import ISSUE_NAMES, PullContext, PullError, check_server, validate_export
 from .ls_push import batch_tasks
-from .schema import Schema, guidelines_version, load_schema
+from warvoices.corpus.schema import Schema, guidelines_version, load_schema
 
 ROLE = "adjudication"
 

@@ -28,11 +28,11 @@ from warvoices.corpus.errors import InputError, WarVoicesError
 from warvoices.corpus.store import Store, atomic_write_text, dumps, read_jsonl
 from warvoices.corpus.texts import REPO_ROOT, TextLoader
 
-from .ls_batch import load_manifest, now_iso
+from warvoices.corpus.batch_manifests import load_manifest, now_iso
 from .ls_client import LSClient
 from .ls_push import batch_tasks
 from .ls_results import to_result
-from .schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 ADJUDICATION = "adjudication"
 

@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from .schema import Schema, load_schema
+from warvoices.corpus.schema import Schema, load_schema
 
 CONFIG_PATH = Path(__file__).with_name("label_config.xml")
 LABEL_CONFIG_PATH = CONFIG_PATH  # the name `warvoices generate` (corpus/generate.py) looks for

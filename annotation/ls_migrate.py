@@ -21,7 +21,7 @@ from pathlib import Path
 
 from warvoices.corpus.store import Store, read_jsonl, write_jsonl
 
-from .ls_batch import batches_dir, load_manifest, save_manifest
+from warvoices.corpus.batch_manifests import batches_dir, load_manifest, save_manifest
 from .ls_pull import LEGACY_ID
 from .ls_server import short_server_id
 

@@ -55,13 +55,13 @@ from warvoices.corpus.errors import Issue, WarVoicesError
 from warvoices.corpus.store import Store
 from warvoices.corpus.texts import TextLoader
 
-from .ls_batch import load_manifest, model_version_string, save_manifest
+from warvoices.corpus.batch_manifests import load_manifest, model_version_string, save_manifest
 from .ls_config import SENTENCE_TAG
 from .ls_server import short_server_id
 
 if TYPE_CHECKING:  # the client needs httpx (the [annotation] extra); only commands that talk to a server load it
     from .ls_client import LSClient
-from .schema import Schema, guidelines_version, load_schema
+from warvoices.corpus.schema import Schema, guidelines_version, load_schema
 
 TOOL = "label-studio"
 ISSUE_NAMES = {

@@ -25,12 +25,12 @@ from warvoices.corpus.store import Store, read_jsonl
 from warvoices.corpus.texts import TextLoader
 from warvoices.corpus.textview import sentence_views
 
-from .ls_batch import (check_batch_name, load_manifest, model_version_string, new_manifest, project_title,
+from warvoices.corpus.batch_manifests import (check_batch_name, load_manifest, model_version_string, new_manifest, project_title,
                        save_manifest)
 from .ls_client import LSClient
 from .ls_config import TASK_VARIABLES, config_fingerprint, render_label_config
 from .ls_results import to_result
-from .schema import Schema, load_schema
+from warvoices.corpus.schema import Schema, load_schema
 
 DEFAULT_CHUNK = 500
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from warvoices.corpus.records import spans_problem
 
 from .ls_config import SENTENCE_TAG
-from .schema import Schema, load_schema
+from warvoices.corpus.schema import Schema, load_schema
 
 
 def to_result(labels: dict | None, spans: list | None, text: str, schema: Schema | None = None,

@@ -17,7 +17,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import yaml
 
-from warvoices.annotation.schema import Field, Schema, load_schema
+from warvoices.corpus.schema import Field, Schema, load_schema
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.records import TOKEN, covered_tokens, span_set, word_tokens
 from warvoices.corpus.store import DEFAULT_STORE, PACKAGE_DIR, Store, atomic_write_bytes, atomic_write_text

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 from .models import MODEL_NAMES, unavailable
 from .toy_corpus import toy_records, write_records_dataset

@@ -136,7 +136,7 @@ def register(sub) -> None:
                    help="one of: " + ", ".join(MODEL_NAMES) + "; repeatable, optionally restricted to some fields")
     p.add_argument("--split", default="unlabeled", help="split to predict (default unlabeled)")
     p.add_argument("--batch", default=None, metavar="NAME", help="only the sentences of this batch")
-    from warvoices.annotation.cli_args import add_articles_argument
+    from warvoices.corpus.cli_args import add_articles_argument
     add_articles_argument(p, help="only the sentences of these articles (ids separated by spaces or commas)")
     p.add_argument("--store", type=Path, default=None, metavar="DIR",
                    help="corpus store holding the batch manifests and sentences (default: corpus/data)")
@@ -212,7 +212,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from warvoices.annotation.schema import load_schema
+    from warvoices.corpus.schema import load_schema
     from warvoices.corpus.store import DEFAULT_STORE
 
     from .gold import load_split
@@ -260,7 +260,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from warvoices.annotation.schema import load_schema
+    from warvoices.corpus.schema import load_schema
 
     from .models import make_model, model_fields, unavailable
 

@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from warvoices.annotation.schema import Field
+from warvoices.corpus.schema import Field
 
 from . import metrics as M
 from .models import Model

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from warvoices.annotation.schema import Schema, load_schema
+from warvoices.corpus.schema import Schema, load_schema
 from warvoices.corpus.errors import WarVoicesError
 from warvoices.corpus.features import NO_LABEL
 from warvoices.corpus.paths import dataset_dir

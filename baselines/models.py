@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from warvoices.annotation.schema import Field, Schema
+from warvoices.corpus.schema import Field, Schema
 from warvoices.corpus.errors import WarVoicesError
 
 from . import rules

@@ -34,7 +34,7 @@ def train_for_preannotation(model: str, data=DEFAULT_DATA, tasks: list[str] | No
     """Train `model` on train (settings chosen on validation) for the fields of `tasks`."""
     from threadpoolctl import threadpool_limits
 
-    from warvoices.annotation.schema import load_schema
+    from warvoices.corpus.schema import load_schema
 
     schema = load_schema()
     names = [t.name for t in schema.tasks]
@@ -96,7 +96,7 @@ def batch_sentence_ids(store_dir, batch: str | None = None, articles: list[str] 
 
     store = Store(store_dir)
     if batch:
-        from warvoices.annotation.ls_batch import load_manifest
+        from warvoices.corpus.batch_manifests import load_manifest
 
         manifest = load_manifest(store, batch, required=not articles)
         if manifest is not None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from warvoices.annotation.schema import Schema, load_schema
+from warvoices.corpus.schema import Schema, load_schema
 from warvoices.corpus.errors import JsonLinesError, PredictionsError
 from warvoices.corpus.records import span_problem
 from warvoices.corpus.store import atomic_write_text

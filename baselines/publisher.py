@@ -20,7 +20,7 @@ from collections import Counter
 
 import numpy as np
 
-from warvoices.annotation.schema import Field
+from warvoices.corpus.schema import Field
 from warvoices.corpus.errors import WarVoicesError
 
 from .models import Model, TfidfLR, _constant

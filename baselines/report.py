@@ -16,7 +16,7 @@ import json
 import os
 from pathlib import Path
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.errors import WarVoicesError
 from warvoices.corpus.generated import read_block, replace_block
 from warvoices.corpus.store import atomic_write_bytes, atomic_write_text

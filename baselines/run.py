@@ -89,7 +89,7 @@ def run_baselines(data, results: Path, tasks: list[str] | None = None, models: l
                   annotators: bool = True) -> list[dict]:
     from threadpoolctl import threadpool_limits
 
-    from warvoices.annotation.schema import load_schema
+    from warvoices.corpus.schema import load_schema
 
     schema = load_schema()
     task_names = [t.name for t in schema.tasks]

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from warvoices.annotation.schema import Schema, load_schema
+from warvoices.corpus.schema import Schema, load_schema
 from warvoices.corpus.errors import InputError, WarVoicesError
 
 from . import metrics as M

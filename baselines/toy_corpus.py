@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.build import BuildReport, write_dataset_dir
 from warvoices.corpus.features import NO_LABEL, dataset_features
 

@@ -25,7 +25,7 @@ from typing import Iterable, Iterator
 import yaml
 from tqdm import tqdm
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 from .errors import WarVoicesError
 from .outdir import check_replaceable

@@ -83,7 +83,7 @@ def cmd_add(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from warvoices.annotation.schema import load_schema
+    from warvoices.corpus.schema import load_schema
 
     store = Store(args.store)
     types = list(load_schema().vocabulary("publisher_type"))

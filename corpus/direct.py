@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 from .errors import InputError
 from .records import span_problem

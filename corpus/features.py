@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from warvoices.annotation.schema import Schema, load_schema
+from warvoices.corpus.schema import Schema, load_schema
 
 if TYPE_CHECKING:
     from datasets import Features, List

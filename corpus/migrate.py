@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 from .errors import InputError
 from .store import _ORDER, ANNOTATIONS, FINAL, Store, dumps, read_jsonl

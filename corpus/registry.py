@@ -11,7 +11,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 from .countries import Country, load_countries, missing_country_error
 from .errors import InputError, WarVoicesError

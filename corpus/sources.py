@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 from .errors import InputError
 from .store import PACKAGE_DIR

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 from .errors import InputError
 from .store import Store

@@ -40,7 +40,7 @@ from collections import Counter, defaultdict
 
 from tqdm import tqdm
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 from .countries import load_countries
 from .errors import ChecksumMismatch, Issue, TextUnavailable

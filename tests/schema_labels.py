@@ -6,7 +6,7 @@ fixtures (the one-schema promise, checked by test_schema.py).
 """
 from __future__ import annotations
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 
 def full_labels(version: int | None = None, **overrides: str) -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from integration.conftest import make_invented_store
-from warvoices.annotation.ls_batch import new_manifest, save_manifest
+from warvoices.corpus.batch_manifests import new_manifest, save_manifest
 from warvoices.corpus.cli import main
 
 LABELS = {"stance": "neutral", "attribution": "none", "source_type": "none", "event_type": "none"}

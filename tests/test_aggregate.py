@@ -15,7 +15,7 @@ from warvoices.annotation import aggregate as agg_mod
 from warvoices.annotation.aggregate import (aggregate, apply_adjudications, disputes_by_sentence,
                                             plan_store_update)
 from warvoices.annotation.agreement import collect_answers, select_records
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.store import Store, read_jsonl
 
@@ -282,9 +282,13 @@ def test_store_plan_keeps_adjudications_and_closes_their_disputes(toy_batch):
 # ---------------------------------------------------------------------------------------------
 
 def _run(*argv) -> int:
+    """The local step of `warvoices annotate adjudicate ARGV` (no Label Studio), with the
+    registered subcommand's arguments."""
+    from warvoices.annotation import commands
+
     parser = argparse.ArgumentParser()
-    agg_mod.add_arguments(parser)
-    return agg_mod.run(parser.parse_args(list(argv)))
+    commands.register(parser.add_subparsers())
+    return agg_mod.run(parser.parse_args(["annotate", "adjudicate", *argv]))
 
 
 def test_command_writes_finals_and_disputes_then_applies_decisions(tmp_path, capsys):

@@ -17,7 +17,7 @@ from warvoices.annotation import agreement
 from warvoices.annotation.agreement import (check_thresholds, coincidence_matrix, collect_answers,
                                             compute_agreement, field_alpha, load_thresholds, select_records,
                                             span_agreement, word_tokens, write_report)
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.store import read_jsonl
 
@@ -348,9 +348,13 @@ def test_unsafe_batch_name_is_refused(toy_batch, tmp_path):
 
 
 def _run(tmp_path, *argv) -> int:
+    """`warvoices annotate agreement ARGV`, through the registered subcommand."""
+    from warvoices.annotation import commands
+
     parser = argparse.ArgumentParser()
-    agreement.add_arguments(parser)
-    return agreement.run(parser.parse_args(list(argv)))
+    commands.register(parser.add_subparsers())
+    args = parser.parse_args(["annotate", "agreement", *argv])
+    return args.func(args)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.baselines import rules
 from warvoices.baselines.gold import load_split
 from warvoices.baselines.run import predictions_path, result_path, run_baselines

@@ -9,7 +9,7 @@ import pytest
 from datasets import ClassLabel, load_dataset
 
 from conftest import REPO
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.build import build
 from warvoices.corpus.cli import main
 from warvoices.corpus.store import Store

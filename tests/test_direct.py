@@ -74,7 +74,7 @@ def test_cli_needs_an_annotator_for_answer_files(store, tmp_path, capsys):
 
 
 def test_imports_record_the_guideline_version(store, tmp_path):
-    from warvoices.annotation.schema import guidelines_version
+    from warvoices.corpus.schema import guidelines_version
 
     # an answer made now follows the current guidelines, so about_war is required ...
     no_about = {k: v for k, v in ANSWER.items() if k != "about_war"}

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from schema_labels import fill_label_studio_results, full_labels
 from warvoices.annotation.ls_pull import PullContext, validate_export
-from warvoices.annotation.schema import SCHEMA_PATH, load_schema
+from warvoices.corpus.schema import SCHEMA_PATH, load_schema
 from warvoices.baselines.predictions import read_predictions
 from warvoices.corpus.errors import WarVoicesError
 from warvoices.corpus.records import SHAPES

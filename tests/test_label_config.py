@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from label_studio_sdk.label_interface import LabelInterface
 
 from warvoices.annotation.ls_config import CONFIG_PATH, GENERATE_COMMAND, TASK_VARIABLES, render_label_config
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 
 def test_committed_config_matches_the_schema():

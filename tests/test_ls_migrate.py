@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from warvoices.annotation.ls_batch import save_manifest
+from warvoices.corpus.batch_manifests import save_manifest
 from warvoices.annotation.ls_migrate import legacy_identity, migrate_ids
 from warvoices.annotation.ls_pull import legacy_ids
 from warvoices.annotation.ls_server import Paths, ensure_identity, short_server_id

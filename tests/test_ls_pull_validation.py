@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from schema_labels import fill_label_studio_results, full_labels
-from warvoices.annotation.schema import guidelines_version
+from warvoices.corpus.schema import guidelines_version
 from warvoices.annotation.ls_pull import ISSUE_NAMES, PullContext, latest_revision, validate_export
 
 FIXTURES = Path(__file__).parent / "fixtures" / "exports"
@@ -141,7 +141,7 @@ def test_a_skip_answered_later_adds_a_record_but_a_withdrawn_answer_is_a_change(
 
 
 def test_pulled_records_say_their_guideline_version():
-    from warvoices.annotation.schema import guidelines_version
+    from warvoices.corpus.schema import guidelines_version
 
     export, ctx = load("clean")
     records, _ = validate_export(export, ctx)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import REPO, load_store_fixture
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.cli import main
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.migrate import stamp_guideline_version

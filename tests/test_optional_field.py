@@ -9,7 +9,7 @@ import pytest
 from schema_labels import full_labels
 from warvoices.annotation.aggregate import aggregate
 from warvoices.annotation.agreement import collect_answers
-from warvoices.annotation.schema import SCHEMA_PATH, load_schema
+from warvoices.corpus.schema import SCHEMA_PATH, load_schema
 from warvoices.baselines.gold import Split
 from warvoices.baselines.train import train_baseline
 from warvoices.corpus.direct import check_record

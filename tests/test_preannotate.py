@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.baselines.preannotate import (batch_sentence_ids, enforce_dependencies, merge_predictions,
                                              parse_model_spec)
 from warvoices.corpus.errors import WarVoicesError

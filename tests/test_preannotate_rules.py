@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from warvoices.annotation.ls_push import load_predictions
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.baselines.gold import load_split
 from warvoices.baselines.preannotate import predictions_for_label_studio, train_for_preannotation
 from warvoices.baselines.toy_corpus import write_toy_dataset

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from warvoices.annotation import prelabel as pl
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.build import build
 from warvoices.corpus.cli import main
 from warvoices.corpus.errors import InputError, WarVoicesError

@@ -15,7 +15,7 @@ from warvoices.corpus import records
 from warvoices.corpus.direct import check_record
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.validate import _labels_issues
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 
 TEXT = "The mayor of Volnovo said the bridge is open."  # invented, 45 characters
 SCHEMA = load_schema()

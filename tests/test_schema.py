@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from warvoices.annotation.guidelines_tables import render_label_tables
-from warvoices.annotation.schema import _parse, guidelines_version, load_schema
+from warvoices.corpus.schema import _parse, guidelines_version, load_schema
 from warvoices.corpus.errors import SchemaError
 from warvoices.corpus.features import dataset_features, task_columns
 from warvoices.corpus.generate import artifacts, stale

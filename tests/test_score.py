@@ -229,7 +229,7 @@ def test_dataset_with_other_label_names_is_refused(tmp_path):
 
     from warvoices.corpus.features import dataset_features
     from warvoices.baselines.toy_corpus import _row
-    from warvoices.annotation.schema import load_schema
+    from warvoices.corpus.schema import load_schema
 
     schema = load_schema()
     feats = dataset_features(schema)

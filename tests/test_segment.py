@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import archive_dir
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.errors import InputError
 from warvoices.corpus.segment import (
     FLAG_HOMOGLYPH, FLAG_LONG_QUOTE, FLAG_UNBALANCED_QUOTE, LAYOUTS, MAX_UNCLOSED_SENTENCES, Unit, segment,

@@ -164,7 +164,7 @@ def seed_store(root: Path) -> Store:
 def complete(labels: dict, schema=None) -> dict:
     """`labels` plus every other required choice field of the schema with its first label, so the
     tests name only the fields they are about and keep working when the schema gains a field."""
-    from warvoices.annotation.schema import load_schema
+    from warvoices.corpus.schema import load_schema
 
     schema = schema or load_schema()
     out = {f.name: f.label_names[0] for f in schema.choice_fields if f.required}

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from schema_labels import full_labels
-from warvoices.annotation.ls_batch import load_manifest
+from warvoices.corpus.batch_manifests import load_manifest
 from warvoices.annotation.ls_users import annotator_client, load_users
 from warvoices.corpus.cli import main
 from warvoices.corpus.errors import InputError

@@ -14,11 +14,11 @@ import time
 from collections import Counter
 
 from warvoices.annotation import ls_server
-from warvoices.annotation.ls_batch import load_manifest
+from warvoices.corpus.batch_manifests import load_manifest
 from warvoices.annotation.ls_client import connect
 from warvoices.annotation.ls_results import to_result
 from warvoices.annotation.ls_users import annotator_client
-from warvoices.annotation.schema import guidelines_version
+from warvoices.corpus.schema import guidelines_version
 from warvoices.corpus.cli import main
 from warvoices.corpus.texts import TextLoader
 from warvoices.corpus.validate import validate_store

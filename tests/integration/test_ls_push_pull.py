@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from schema_labels import full_labels
-from warvoices.annotation.ls_batch import load_manifest
+from warvoices.corpus.batch_manifests import load_manifest
 from warvoices.annotation.ls_pull import PullError, pull_batch
 from warvoices.annotation.ls_push import push_batch
 from warvoices.annotation.ls_results import to_result

@@ -9,12 +9,12 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warvoices.annotation.ls_batch import load_manifest
+from warvoices.corpus.batch_manifests import load_manifest
 from warvoices.annotation.ls_pull import annotation_id, pull_batch
 from warvoices.annotation.ls_push import push_batch
 from warvoices.annotation.ls_results import to_result
 from warvoices.annotation.ls_users import add_annotator, annotator_by_user_id, annotator_client, load_users
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.texts import TextLoader
 
 SCHEMA = load_schema()

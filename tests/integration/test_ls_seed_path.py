@@ -11,10 +11,10 @@ import datasets
 import pytest
 
 from schema_labels import full_labels
-from warvoices.annotation.ls_batch import load_manifest
+from warvoices.corpus.batch_manifests import load_manifest
 from warvoices.annotation.ls_results import to_result
 from warvoices.annotation.ls_users import annotator_client
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.cli import main
 from warvoices.corpus.commands import SEED_DEFAULTS
 from warvoices.corpus.texts import TextLoader

@@ -18,10 +18,10 @@ import pytest
 
 from conftest import REPO
 from warvoices.annotation import ls_server
-from warvoices.annotation.ls_batch import load_manifest
+from warvoices.corpus.batch_manifests import load_manifest
 from warvoices.annotation.ls_results import to_result
 from warvoices.annotation.ls_users import annotator_client
-from warvoices.annotation.schema import load_schema
+from warvoices.corpus.schema import load_schema
 from warvoices.corpus.generate import artifacts
 from warvoices.corpus.texts import TextLoader
 from warvoices.corpus.textview import sentence_texts

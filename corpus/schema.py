@@ -12,7 +12,9 @@ import yaml
 
 from warvoices.corpus.errors import SchemaError
 
-SCHEMA_PATH = Path(__file__).with_name("schema.yaml")
+# The data file stays in annotation/ (its path is used everywhere and in the docs); only this
+# module, the schema kernel, lives with the other kernel modules in corpus/.
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "annotation" / "schema.yaml"
 
 # The shape of schema.yaml, checked before anything reads it (a misspelt `kind: choise` or a
 # field without `kind` is an S001 error naming file and line, never a silently dropped field).
