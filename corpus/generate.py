@@ -35,6 +35,7 @@ def artifacts() -> list[Artifact]:
         Artifact(REPO / "datasheet.md", "corpus-stats", _lazy("warvoices.corpus.stats", "render_corpus_stats")),
         Artifact(REPO / "datasheet.md", "label-distribution", _lazy("warvoices.corpus.stats", "render_label_distribution")),
         Artifact(REPO / "datasheet.md", "country-splits", _lazy("warvoices.corpus.countries", "render_country_splits")),
+        Artifact(REPO / "datasheet.md", "batches", _lazy("warvoices.corpus.stats", "render_batches")),
         Artifact(REPO / "datasheet.md", "agreement", _lazy("warvoices.corpus.stats", "render_agreement")),
         Artifact(REPO / "datasheet.md", "agreement-by-publisher",
                  _lazy("warvoices.corpus.stats", "render_agreement_by_publisher")),

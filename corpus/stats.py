@@ -153,3 +153,68 @@ def render_agreement_by_publisher(reports_dir=None) -> str:
             "rendered from annotation/reports/agreement/*.json by `warvoices generate`; a slice where one label "
             "dominates can have a low alpha at a high observed agreement._\n\n"
             + _md_table(["batch", "publisher type", "sentences"] + [f"{n} α" for n in choice], rows) + "\n")
+
+
+def batch_of(record: dict, listed: dict[str, str], article: str | None) -> str:
+    """The batch a raw annotation belongs to: the Label Studio batch it was pushed as
+    (`origin.batch`); for a record imported with `annotate-direct`, the batch whose article list
+    (`corpus/labels/<batch>.articles.txt`) holds its article; else its answer file's name."""
+    origin = record.get("origin") or {}
+    if origin.get("batch"):
+        return origin["batch"]
+    if article in listed:
+        return listed[article]
+    return str(origin.get("file") or "direct").rsplit(".", 1)[0]
+
+
+def render_batches(store: Store | None = None, reports_dir=None, labels_dir=None) -> str:
+    """One row per annotation batch: guideline version, articles, units, labels per annotator,
+    units with two or more annotators, and the batch's agreement (alpha per choice field, from
+    its agreement report when there is one)."""
+    import json
+    from pathlib import Path
+
+    from .store import PACKAGE_DIR
+
+    store = store or Store()
+    reports = Path(reports_dir) if reports_dir else PACKAGE_DIR.parent / "annotation" / "reports" / "agreement"
+    labels = Path(labels_dir) if labels_dir else PACKAGE_DIR / "labels"
+    listed: dict[str, str] = {}
+    for path in sorted(labels.glob("*.articles.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.split("#", 1)[0].strip():
+                listed[line.split("#", 1)[0].strip()] = path.name[: -len(".articles.txt")]
+    article = {s["sentence_id"]: s["article_id"] for s in store.sentences(include_superseded=True)}
+    batches: dict[str, dict] = {}
+    for rec in store.annotations():
+        if rec.get("status") != "submitted":
+            continue
+        aid = article.get(rec["sentence_id"])
+        b = batches.setdefault(batch_of(rec, listed, aid), {"versions": set(), "articles": set(),
+                                                             "units": defaultdict(set), "per": Counter()})
+        b["versions"].add(rec.get("guideline_version") or 1)
+        b["articles"].add(aid)
+        b["units"][rec["sentence_id"]].add(rec["annotator"])
+        b["per"][rec["annotator"]] += 1
+    if not batches:
+        return "No annotation batch yet.\n"
+    schema = load_schema()
+    choice = [f.name for f in schema.fields if f.kind == "choice"]
+    rows = []
+    for name in sorted(batches, key=lambda n: (min(batches[n]["versions"]), n)):
+        b = batches[name]
+        report = reports / f"{name}.json"
+        fields = json.loads(report.read_text(encoding="utf-8"))["fields"] if report.is_file() else {}
+        alphas = []
+        for n in choice:
+            a = (fields.get(n) or {}).get("alpha")
+            alphas.append("–" if n not in fields else "undefined" if a is None else f"{a:.3f}")
+        rows.append([f"`{name}`", ", ".join(map(str, sorted(b["versions"]))), len(b["articles"]), len(b["units"]),
+                     ", ".join(f"{w} {c}" for w, c in sorted(b["per"].items())),
+                     sum(len(a) >= 2 for a in b["units"].values())] + alphas)
+    return ("_One row per annotation batch (Label Studio batches by their push name; earlier direct imports by "
+            "the article list in corpus/labels/ or their answer file), rendered from the store and "
+            "annotation/reports/agreement/ by `warvoices generate`; alpha only where two annotators labelled "
+            "the batch (– : no agreement report or a field the batch's guidelines did not have)._\n\n"
+            + _md_table(["batch", "guideline version", "articles", "units", "labels per annotator",
+                         "units with 2+ annotators"] + [f"{n} α" for n in choice], rows) + "\n")

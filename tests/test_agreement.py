@@ -482,3 +482,28 @@ def test_datasheet_table_by_publisher_type_renders_every_slice(tmp_path):
     md = render_agreement_by_publisher(tmp_path)
     assert "| `b-1` | `us_official` | 3 |" in md and "0.500 (0.67, 3)" in md
     assert "| `b-1` | `un_general_debate` | 2 |" in md and "undefined (1.00, 2)" in md
+
+
+def test_datasheet_batch_rows_count_units_annotators_and_agreement(tmp_path):
+    from warvoices.corpus.stats import render_batches
+    from warvoices.corpus.store import Store
+
+    store = Store(tmp_path / "store")
+    store.write_sentences([{"sentence_id": f"art-{i}-s0000", "article_id": f"art-{i}", "index": 0, "start": 0,
+                            "end": 5, "kind": "body", "speaker_span": None, "flags": [], "text_hash": "x"}
+                           for i in (1, 2)])
+    recs = [record("art-1-s0000", "a"), record("art-1-s0000", "b"), record("art-2-s0000", "a")]
+    for r in recs[:2]:
+        r["origin"] = {"tool": "label-studio", "batch": "b-ls"}
+    recs[2]["origin"] = {"tool": "direct", "file": "old.jsonl"}
+    recs.append(dict(record("art-1-s0000", "c", status="skipped"), origin={"tool": "label-studio", "batch": "b-ls"}))
+    store.add_annotations(recs)
+    labels, reports = tmp_path / "labels", tmp_path / "reports"
+    labels.mkdir(), reports.mkdir()
+    (reports / "b-ls.json").write_text(json.dumps({"fields": {"stance": {"alpha": 0.25}}}), encoding="utf-8")
+    md = render_batches(store, reports, labels)
+    # skipped answers carry no labels and are not counted; the direct import falls back to its file name
+    assert "| `b-ls` | 1 | 1 | 1 | a 1, b 1 | 1 | – | 0.250 |" in md
+    assert "| `old` | 1 | 1 | 1 | a 1 | 0 |" in md
+    (labels / "named.articles.txt").write_text("art-2  # listed\n", encoding="utf-8")
+    assert "| `named` | 1 | 1 | 1 | a 1 | 0 |" in render_batches(store, reports, labels)
