@@ -46,6 +46,7 @@ from .ls_push import push_batch
 from .ls_results import to_result
 from .ls_users import add_annotator, load_users
 from warvoices.corpus.schema import load_schema
+from warvoices.corpus.store import atomic_write_text
 
 # word lists for invented sentences
 _ORGS = ["harbour committee", "grain office", "town council", "rail authority", "water board", "school board",
@@ -248,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         size = store.path("annotations.jsonl").stat().st_size
         print(f"annotations.jsonl: {args.tasks} records, {size / 2**20:.1f} MB")
         if args.json:
-            args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            atomic_write_text(args.json, json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     finally:
         if (data / "warvoices" / "server.json").exists():
             print(ls_server.stop(data))

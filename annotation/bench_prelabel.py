@@ -27,6 +27,7 @@ from warvoices.corpus.store import Store
 from warvoices.corpus.texts import TextLoader, resolve_archive
 
 from .prelabel import find_shards, run_prelabel
+from warvoices.corpus.store import atomic_write_text
 
 
 def write_collection(folder: Path, loader: TextLoader, n_shards: int) -> dict:
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
               "speedup_2_vs_1": round(runs[0]["seconds"] / runs[1]["seconds"], 2)}
     print(json.dumps(result, indent=1))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        atomic_write_text(args.json, json.dumps(result, indent=1) + "\n")
     return 0
 
 

@@ -161,22 +161,19 @@ def merge_predictions(parts: list[tuple[str, list[str] | None, list[dict]]], sch
 
 
 def enforce_dependencies(rec: dict, schema) -> list[str]:
-    """Make one pre-annotation obey the schema's dependencies, in place; returns what was dropped.
+    """Make one pre-annotation obey the schema's rules, in place; returns what was changed or dropped.
 
-    A dependent that contradicts its field is left unanswered (a choice) or emptied (spans): the
-    annotator fills it in instead of correcting a contradiction the model made. Where the schema
-    brings its own repair for machine predictions (`Schema.reconcile`, with every kind of rule it
-    knows), that one decides, so merged and single-model pre-annotations follow the same rules."""
-    reconcile = getattr(schema, "reconcile", None)
-    if reconcile is not None:
-        span_names = [f.name for f in schema.span_fields if f.name in rec]
-        labels, spans = reconcile(rec.get("labels") or {}, {n: rec[n] for n in span_names})
-        dropped = sorted({k for k in set(labels) | set(rec.get("labels") or {})
-                          if labels.get(k) != (rec.get("labels") or {}).get(k)}
-                         | {n for n in span_names if spans.get(n) != rec[n]})
-        rec["labels"] = labels
-        rec.update(spans)
-        return dropped
+    The schema's own repair for machine predictions (`Schema.reconcile`) decides, so merged and
+    single-model pre-annotations follow the same rules: a dependent that contradicts its field is
+    left unanswered for the annotator instead of shown as a contradiction the model made."""
+    span_names = [f.name for f in schema.span_fields if f.name in rec]
+    before = rec.get("labels") or {}
+    labels, spans = schema.reconcile(before, {n: rec[n] for n in span_names})
+    dropped = sorted({k for k in set(labels) | set(before) if labels.get(k) != before.get(k)}
+                     | {n for n in span_names if spans.get(n) != rec[n]})
+    rec["labels"] = labels
+    rec.update(spans)
+    return dropped
     dropped = []
     labels = rec.get("labels") or {}
     for name, dependents in schema.dependencies:

@@ -27,6 +27,7 @@ from .segment import segment
 from .sentences import records_for
 from .store import Store
 from .texts import TextLoader, resolve_archive
+from .store import atomic_write_text
 
 
 def machine() -> dict:
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(floor): {seg['ratio_to_sentencex']}x, target <= {seg['target_ratio']}x: "
           f"{'met' if seg['target_met'] else 'NOT met'}; load average {result['load_avg_1min']}")
     if args.json:
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
+        atomic_write_text(args.json, json.dumps(result, indent=1) + "\n")
     return 0
 
 

@@ -42,6 +42,7 @@ _CLI = "import sys; from warvoices.corpus.cli import main; sys.exit(main(sys.arg
 _LOAD = """import json, sys, time
 t0 = time.perf_counter()
 import datasets
+from .store import atomic_write_text
 datasets.disable_progress_bars()
 ds = datasets.load_dataset(sys.argv[1], cache_dir=sys.argv[2])
 rows = sum(d.num_rows for d in ds.values())
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
               "machine": machine(), "sizes": sizes, "targets": verdicts(sizes)}
     print(render_table(result))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        atomic_write_text(args.json, json.dumps(result, indent=1) + "\n")
     return 0
 
 

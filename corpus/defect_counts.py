@@ -38,6 +38,7 @@ from pathlib import Path
 
 from .segment import BODY, LAYOUTS, segment
 from .texts import resolve_archive
+from .store import atomic_write_text
 
 CLASSES = ("long_label_missed", "garbled_speaker", "merged_me_I", "list_marker_start", "lower_stage_note",
            "stage_note_mid_sentence", "heading_footnote", "short_heading_body", "un_paragraph_span", "un_pdf_cut")
@@ -182,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     table = count(archive, show=args.show)
     print(render(table))
     if args.json:
-        args.json.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+        atomic_write_text(args.json, json.dumps(table, indent=1) + "\n")
     return 0
 
 
