@@ -26,13 +26,29 @@ from warvoices.corpus.errors import WarVoicesError
 from .models import Model, TfidfLR, _constant
 from .slices import UN_PUBLISHER_TYPE
 
-# the side an official publisher takes in the war (the pilot: every partisan label in an
-# official text takes the publisher's side)
-PUBLISHER_SIDE = {"ukraine_official": "pro_ukraine", "russia_official": "pro_russia", "us_official": "pro_ukraine"}
 # a speaking state's alignment (dataset column `country_alignment`) -> side; non_aligned: none
 ALIGNMENT_SIDE = {"party_ukraine": "pro_ukraine", "ukraine_ally": "pro_ukraine",
                   "party_russia": "pro_russia", "russia_ally": "pro_russia", "non_aligned": None}
 SIDE_LABELS = ("pro_ukraine", "pro_russia")
+
+
+def _publisher_sides() -> dict[str, str]:
+    """The side an official publisher takes in the war (the pilot: every partisan label in an
+    official text takes the publisher's side): the alignment of the one country its source
+    declares (corpus/sources.yaml, corpus/countries.yaml), so a new source needs no code here."""
+    from warvoices.corpus.countries import load_countries
+    from warvoices.corpus.sources import load_sources
+
+    countries = load_countries()
+    out = {}
+    for src in load_sources().values():
+        side = ALIGNMENT_SIDE.get(countries[src.country].alignment) if src.country in countries else None
+        if side:
+            out[src.publisher_type] = side
+    return out
+
+
+PUBLISHER_SIDE = _publisher_sides()
 
 
 def _col(meta: dict | None, name: str, n: int) -> list:
