@@ -221,6 +221,50 @@ def cmd_push(args) -> int:
     return 0
 
 
+SELECT_DESCRIPTION = """\
+Choose the units of a new batch and write the choice to STORE/selections/NAME.json (ids only),
+with the seed and every option, so it can be repeated and audited. Then push it with
+`warvoices annotate push --batch NAME --annotators ...` (no --articles).
+
+- Passages, not whole texts: runs of whole paragraphs of about {lo}-{hi} units; a longer
+  paragraph is cut into even runs. No passage holds a unit already labelled or in a batch.
+- Strata: units are shared by publisher type (--mix; default {un} UN addresses, the rest equally
+  among the other types with units left), then over years in proportion to the pool; UN units
+  go one passage per state in turn, so as many states as possible appear.
+- UN addresses: a share --war-share (default {war}) comes from passages that mention the war
+  (the rule is annotation/select.py WAR_MENTION_RE: parties, capitals, leaders, contested
+  places, the grain corridor), the rest from other passages, so `about_war = no` is present.
+- Order within a stratum: articles take turns; --strategy random (seeded) or, for train only,
+  --strategy uncertainty with --predictions FILE (a pre-annotation file; most uncertain first).
+  Validation and test are always random within strata.
+- The batch interleaves publisher types, so every annotator sees all of them."""
+
+
+def cmd_select(args) -> int:
+    from warvoices.corpus.store import Store
+
+    from warvoices.corpus.cli_args import next_command
+    from .select import parse_mix, select, selection_path, write_selection
+
+    try:
+        lo, hi = (int(x) for x in args.passage.split("-"))
+    except ValueError:
+        raise WarVoicesError(f"--passage {args.passage!r}: give MIN-MAX, e.g. 8-20") from None
+    store = Store(args.store)
+    sel = select(store, _loader(args), args.batch, args.split, args.units, seed=args.seed, strategy=args.strategy,
+                 predictions=Path(args.predictions) if args.predictions else None, mix=parse_mix(args.mix),
+                 war_share=args.war_share, min_len=lo, max_len=hi, progress=not args.no_progress)
+    print(sel.summary())
+    if args.dry_run:
+        print("dry run: nothing written")
+        return 0
+    path = write_selection(store, sel)
+    print(f"wrote {path}")
+    print("next: " + next_command(args, "annotate", "push", "--batch", args.batch, "--annotators", "ann-a,ann-b",
+                                  connection=False))
+    return 0
+
+
 def cmd_pull(args) -> int:
     from warvoices.corpus.store import Store
 
@@ -547,11 +591,39 @@ def register(sub) -> None:
     _data_dir_arg(x)
     x.set_defaults(func=cmd_users_list)
 
+    # select
+    from .select import DEFAULT_MAX, DEFAULT_MIN, DEFAULT_UN_SHARE, DEFAULT_WAR_SHARE
+
+    x = asub.add_parser("select", help="choose the passages of the next batch (seeded, stratified, no repeats)",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        description=SELECT_DESCRIPTION.format(un=DEFAULT_UN_SHARE, war=DEFAULT_WAR_SHARE,
+                                                              lo=DEFAULT_MIN, hi=DEFAULT_MAX))
+    x.add_argument("--batch", required=True, metavar="NAME", help="name of the new batch (1-24 characters)")
+    x.add_argument("--split", required=True, choices=["train", "validation", "test"], help="split to draw from")
+    x.add_argument("--units", required=True, type=int, metavar="N", help="about how many units (passages are whole, "
+                                                                        "so a few more may come)")
+    x.add_argument("--strategy", default="random", choices=["random", "uncertainty"],
+                   help="order within a stratum (default: %(default)s; uncertainty only for train)")
+    x.add_argument("--predictions", default=None, metavar="FILE",
+                   help="pre-annotation file whose `score` gives the uncertainty (1 - score)")
+    x.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s); stored with the choice")
+    x.add_argument("--mix", default=None, metavar="TYPE=SHARE,...",
+                   help=f"share of units per publisher type (default: {DEFAULT_UN_SHARE} UN addresses, the rest equally)")
+    x.add_argument("--war-share", type=float, default=DEFAULT_WAR_SHARE,
+                   help="share of UN units from passages that mention the war (default: %(default)s)")
+    x.add_argument("--passage", default=f"{DEFAULT_MIN}-{DEFAULT_MAX}", metavar="MIN-MAX",
+                   help="passage length in units (default: %(default)s)")
+    x.add_argument("--dry-run", action="store_true", help="show the choice, write nothing")
+    _store_args(x)
+    x.set_defaults(func=cmd_select)
+
     # push
-    x = asub.add_parser("push", help="send a batch of whole articles to Label Studio, one project per annotator",
+    x = asub.add_parser("push", help="send a batch (a selection's passages, or whole articles) to Label Studio, one "
+                                     "project per annotator",
                         formatter_class=argparse.RawDescriptionHelpFormatter,
                         description="Create (or reuse) one Label Studio project per annotator for batch NAME and "
-                                    "import one task per sentence of the given articles (sentence, the sentences "
+                                    "import one task per unit of the batch's selection (`annotate select`; give no "
+                                    "--articles) or of the given whole articles (sentence, the sentences "
                                     "before and after it, title, publisher, date). Annotators missing from "
                                     "users.json are created. Rerunning the same command adds nothing; an "
                                     "interrupted push resumes. The manifest STORE/batches/NAME.json records what went "

@@ -85,15 +85,29 @@ def write_tasks(store: Store, loader: TextLoader, batch: str, annotator: str, ou
         for t in client.iter_tasks(manifest["adjudication"]["project"]):
             d = t.get("data") or {}
             disputes[d.get("sentence_id")] = d
+    # a batch chosen by `annotate select`: one line per passage, in the batch's order
+    passage_of: dict[str, int] = {}
+    if manifest.get("selection"):
+        from .select import load_selection
+
+        sel = load_selection(store, batch)
+        if sel is not None:
+            order = sel.sentence_ids()
+            passage_of = {sid: i for i, p in enumerate(sel.passages) for sid in p.sentence_ids}
     lines, current, n = [], None, 0
     for sid in order:
         if sid not in tasks:
             continue
         s = sentences[sid]
-        if current is None or current["article_id"] != s["article_id"]:
+        if current is None or current["article_id"] != s["article_id"] \
+                or current.get("passage") != (passage_of[sid] + 1 if passage_of else None):
             art = articles[s["article_id"]]
             current = {"article_id": s["article_id"], "title": data[sid]["title"],
                        "publisher_type": art.get("publisher_type"), "date": art.get("date"), "units": []}
+            if passage_of:
+                current["passage"] = passage_of[sid] + 1
+                if art.get("country"):
+                    current["country"] = art["country"]
             lines.append(current)
         unit = {"sentence_id": sid, "kind": s.get("kind", "body"), "speaker": s.get("speaker"),
                 "text": data[sid]["text"]}

@@ -52,8 +52,10 @@ class PushReport:
         return "\n".join(lines)
 
 
-def batch_tasks(store: Store, loader: TextLoader, article_ids: list[str]) -> tuple[list[str], dict[str, dict]]:
-    """Sentence ids in article order and the task data of each (every config variable present)."""
+def batch_tasks(store: Store, loader: TextLoader, article_ids: list[str],
+                only: list[str] | None = None) -> tuple[list[str], dict[str, dict]]:
+    """Sentence ids in article order and the task data of each (every config variable present).
+    With `only` (a selection's passages), just those units, in that order."""
     if not article_ids:
         raise WarVoicesError("a batch needs at least one article (--articles ID,ID or --articles-file FILE)")
     if len(set(article_ids)) != len(article_ids):
@@ -74,6 +76,13 @@ def batch_tasks(store: Store, loader: TextLoader, article_ids: list[str]) -> tup
                 "date": art.get("date") or "", "context_before": v.context_before, "text": v.text,
                 "context_after": v.context_after,
             }
+    if only is not None:
+        missing = [sid for sid in only if sid not in data]
+        if missing:
+            raise WarVoicesError(f"{len(missing)} unit(s) of the batch's selection are not active units of its articles "
+                                 f"now (e.g. {missing[0]}; re-segmented?): select a new batch")
+        order = list(only)
+        data = {sid: data[sid] for sid in order}
     if any(set(d) != set(TASK_VARIABLES) for d in data.values()):  # the config's $variables and the data agree
         raise WarVoicesError(f"task data keys differ from the Label Studio config's variables {sorted(TASK_VARIABLES)}")
     return order, data
@@ -207,17 +216,36 @@ def push_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, a
     if manifest and article_ids is not None and list(article_ids) != manifest["articles"]:
         raise WarVoicesError(f"batch {batch} was pushed with articles {manifest['articles']}; a batch never "
                              "changes: choose a new --batch name for other articles")
+    only = selection_name = None
     if article_ids is None:
         if manifest is None:
-            raise WarVoicesError(f"batch {batch} is new: give its articles with --articles or --articles-file")
-        article_ids = manifest["articles"]
+            from .select import load_selection, selection_path
+
+            sel = load_selection(store, batch)
+            if sel is None:
+                raise WarVoicesError(f"batch {batch} is new: give its articles with --articles or --articles-file, or "
+                                     f"choose its passages first with `warvoices annotate select --batch {batch} ...`")
+            article_ids, only = sel.articles(), sel.sentence_ids()
+            selection_name = selection_path(store, batch).relative_to(store.root).as_posix()
+        else:
+            article_ids = manifest["articles"]
+            if manifest.get("selection"):
+                only = manifest["sentences"]
+    elif manifest is None:
+        from .select import selection_path
+
+        if selection_path(store, batch).exists():
+            raise WarVoicesError(f"batch {batch} has a selection ({selection_path(store, batch)}); push it without "
+                                 "--articles, or choose another batch name")
     if not annotators:
         raise WarVoicesError("give at least one annotator (--annotators ann-a,ann-b)")
-    order, data = batch_tasks(store, loader, list(article_ids))
+    order, data = batch_tasks(store, loader, list(article_ids), only)
     fingerprint = config_fingerprint(label_config)
     if manifest is None:
         manifest = new_manifest(batch, list(article_ids), order, client.url, fingerprint, schema.version)
         manifest["server_id"] = client.server_id
+        if selection_name:
+            manifest["selection"] = selection_name
     else:
         if manifest.get("server_id") and client.server_id and manifest["server_id"] != client.server_id:
             raise WarVoicesError(f"batch {batch} was pushed to another Label Studio server ({manifest.get('server')}, "

@@ -996,6 +996,18 @@ def segment(text: str, *, layout: str = "plain",
     return units
 
 
+def paragraph_spans(text: str, *, layout: str = "plain",
+                    exclude: Iterable[tuple[int, int]] | Sequence[Sequence[int]] = ()) -> list[tuple[int, int]]:
+    """(start, end) of each paragraph of `text` as the segmenter sees it: its line blocks, with
+    the lines a PDF broke (UN records) joined again. `annotate select` cuts passages at these
+    boundaries, so a passage holds whole paragraphs; a text without line breaks is one paragraph."""
+    ranges = _check_args(text, layout, list(exclude or ()))
+    blocks = _blocks(text, ranges)
+    if layout == UN_DEBATE:
+        blocks, _ = _join_broken_lines(text, blocks, ranges)
+    return [(s, e) for s, e, _ in blocks]
+
+
 def _flags(text: str, a: int, b: int, flags: tuple[str, ...]) -> tuple[str, ...]:
     if not flags and _CYRILLIC_RE.search(text, a, b) is None:   # most units: nothing to flag
         return ()
