@@ -375,6 +375,8 @@ def apply_adjudications(pending: Aggregation | Mapping[str, Pending], decisions:
         decided_at = dec.get("decided_at") or now or _now()
         out.append(_final_record(schema, sid, new_labels, new_spans, method, p.annotation_ids,
                                  adjudicator, decided_at, p.guideline_version))
+        if isinstance(dec.get("rationale"), str) and dec["rationale"].strip():
+            out[-1]["rationale"] = dec["rationale"].strip()
     return sorted(out, key=lambda r: r["sentence_id"])
 
 

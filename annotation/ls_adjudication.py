@@ -154,7 +154,8 @@ def pull_decisions(client: LSClient, store: Store, loader: TextLoader, batch: st
     known.update(annotators)
     export = client.export(adj["project"])
     ctx = PullContext(project=adj["project"], batch=batch, corpus=corpus, annotators=known,
-                      server_id=client.server_id, server_url=client.url, guideline_version=guidelines_version())
+                      server_id=client.server_id, server_url=client.url, guideline_version=guidelines_version(),
+                      adjudication=True)
     records, issues = validate_export(export, ctx)
     ids_by_task = {t.get("id"): current_ids((t.get("data") or {}).get("annotation_ids") or [],
                                             manifest.get("server_id"))
@@ -180,6 +181,8 @@ def pull_decisions(client: LSClient, store: Store, loader: TextLoader, batch: st
                        "annotation_id": r["annotation_id"]},
             "guideline_version": r["guideline_version"],
         }
+        if r.get("rationale"):
+            decisions[r["sentence_id"]]["rationale"] = r["rationale"]
     if any(i.severity == "error" for i in issues):
         raise PullError(issues, f"pull of batch {batch}'s adjudication project")
     out = [decisions[s] for s in sorted(decisions)]

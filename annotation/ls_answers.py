@@ -30,6 +30,7 @@ from warvoices.corpus.texts import REPO_ROOT, TextLoader
 
 from warvoices.corpus.batch_manifests import load_manifest, now_iso
 from .ls_client import LSClient
+from .ls_config import RATIONALE, SENTENCE_TAG
 from .ls_push import batch_tasks
 from .ls_results import to_result
 from warvoices.corpus.schema import load_schema
@@ -178,7 +179,12 @@ def check_answers(store: Store, loader: TextLoader, batch: str, annotator: str, 
         if rec.get("skipped"):
             checked.append((tasks[sid], {"sentence_id": sid, "status": "skipped"}, rec))
             continue
-        body = {k: v for k, v in rec.items() if k not in ("note", "lead_time", "skipped")}
+        body = {k: v for k, v in rec.items() if k not in ("note", "lead_time", "skipped", "rationale")}
+        if adjudication:
+            why = rec.get("rationale")
+            if not isinstance(why, str) or not why.strip() or "\n" in why.strip():
+                raise InputError(f"{where}: an adjudication needs a `rationale`: one line naming the guideline rule "
+                                 "that decides")
         stored = check_record(body, where, lengths, annotator=annotator, created_at=now_iso(),
                               origin={"tool": "label-studio"}, texts=texts)
         checked.append((tasks[sid], stored, rec))
@@ -206,6 +212,9 @@ def submit_answers(client: LSClient, store: Store, loader: TextLoader, batch: st
             report.skipped += 1
         else:
             result = to_result(rec["labels"], rec["source_spans"], texts[rec["sentence_id"]])
+            if adjudication:
+                result.append({"id": "r-rationale", "from_name": RATIONALE, "to_name": SENTENCE_TAG,
+                               "type": "textarea", "value": {"text": [" ".join(line["rationale"].split())]}})
             ann = client.create_annotation(task_id, result, lead_time=lead)
         report.sent += 1
         report.ids.append(int(ann["id"]))

@@ -20,6 +20,7 @@ GENERATE_COMMAND = "warvoices annotate config"
 
 # name of the object tag the annotator labels; span offsets are relative to its text
 SENTENCE_TAG = "text"
+RATIONALE = "rationale"  # the adjudication form's one-line reason (not a schema field)
 # data keys of every task (the labeling config reads all of them)
 TASK_VARIABLES = ("sentence_id", "title", "publisher", "date", "context_before", "text", "context_after")
 
@@ -97,7 +98,13 @@ def render_adjudication_config(schema: Schema | None = None) -> str:
              '    <HyperText name="answers" value="$answers" inline="true"/>\n'
              '    <Header value="Your decision (the form starts empty; answer every field):" size="6"/>\n'
              "  </View>\n")
+    # the decision's reason, kept with it in the store (the datasheet's adjudication log)
+    reason = (f'  <Header value="Rationale: one line, the guideline rule that decides" size="6"/>\n'
+              f'  <TextArea name="{RATIONALE}" toName="{SENTENCE_TAG}" required="true" maxSubmissions="1" '
+              'rows="1" editable="true" placeholder="e.g. S3: a loaded term in the source\'s own voice"/>\n')
     xml = head + sep + rest[:after_end] + extra + rest[after_end:]
+    close = xml.rindex("</View>")
+    xml = xml[:close] + reason + xml[close:]
     return xml.replace("by `" + GENERATE_COMMAND + "`", "by `" + GENERATE_COMMAND + "` (adjudication variant)", 1)
 
 

@@ -56,7 +56,7 @@ from warvoices.corpus.store import Store
 from warvoices.corpus.texts import TextLoader
 
 from warvoices.corpus.batch_manifests import load_manifest, model_version_string, save_manifest
-from .ls_config import SENTENCE_TAG
+from .ls_config import RATIONALE, SENTENCE_TAG
 from .ls_server import short_server_id
 
 if TYPE_CHECKING:  # the client needs httpx (the [annotation] extra); only commands that talk to a server load it
@@ -101,6 +101,7 @@ class PullContext:
     # the guidelines the batch is annotated under (recorded in every pulled record; default: current)
     guideline_version: int = field(default_factory=guidelines_version)
     accept_edits: bool | set = False  # True, or Label Studio annotation ids whose edits become revisions
+    adjudication: bool = False  # the batch's adjudication project (its form adds a one-line rationale)
 
 
 def _iso(value) -> str | None:
@@ -147,6 +148,7 @@ class _Checker:
         labels: dict[str, str | None] = {}
         spans: list[list[int]] = []
         ok = True
+        self.rationale = None
         for k, region in enumerate(result):
             rptr = f"{ptr} region {k}"
             if not isinstance(region, dict) or not isinstance(region.get("value"), dict) \
@@ -175,6 +177,14 @@ class _Checker:
                     ok = False
                 else:
                     labels[name] = choices[0]
+            elif name == RATIONALE and self.ctx.adjudication:
+                text_ = value.get("text")
+                text_ = text_[0] if isinstance(text_, list) and text_ else text_
+                if rtype != "textarea" or not isinstance(text_, str):
+                    self.add("LS000", rptr, "the rationale must be one line of text")
+                    ok = False
+                else:
+                    self.rationale = " ".join(text_.split())
             elif name in self.spans:
                 f = self.spans[name]
                 got = value.get("labels")
@@ -307,6 +317,8 @@ def validate_export(export, ctx: PullContext, schema: Schema | None = None) -> t
                            "prediction": pred},
                 "guideline_version": ctx.guideline_version,
             }
+            if ctx.adjudication and ch.rationale:
+                rec["rationale"] = ch.rationale
             # a skip later turned into an answer is a new record (its id carries the status); an
             # answer that was pulled and then edited or withdrawn is a change of stored data
             old = latest_revision(ctx.stored, annotation_id(ctx.server_id, ctx.project, aid, "submitted"))

@@ -80,6 +80,7 @@ SHAPES: dict[str, dict[str, tuple[bool, object, str]]] = {
         "created_at": (False, _opt_str, "an ISO 8601 time string"),
         "origin": (False, lambda x: x is None or isinstance(x, dict), "an object"),
         "guideline_version": (False, _ANY, ""),
+        "rationale": (False, _opt_str, "a string (an adjudicator's one-line reason)"),
     },
     FINAL: {
         "sentence_id": (True, _str, "a non-empty string"),
@@ -90,6 +91,7 @@ SHAPES: dict[str, dict[str, tuple[bool, object, str]]] = {
         "source_spans": (False, lambda x: x is None or isinstance(x, list), "a list of [start, end] pairs"),
         "adjudicator": (False, _opt_str, "a string or null"),
         "decided_at": (False, _opt_str, "a string or null"),
+        "rationale": (False, _opt_str, "a string (the adjudicator's one-line reason)"),
     },
 }
 

@@ -60,8 +60,11 @@ def test_adjudication_config_is_the_same_form_plus_the_answers_beside_it():
     li = LabelInterface(xml)
     li.validate()
     schema = load_schema()
-    # the same controls as the annotators' form: the adjudicator answers every field, from empty
-    assert sorted(c.name for c in li.controls) == sorted(schema.field_names)
+    # the same controls as the annotators' form (the adjudicator answers every field, from empty),
+    # plus the required one-line rationale of the decision
+    assert sorted(c.name for c in li.controls) == sorted(schema.field_names + ["rationale"])
+    (area,) = adj_areas = list(ET.fromstring(xml).iter("TextArea"))
+    assert area.get("name") == "rationale" and area.get("required") == "true" and len(adj_areas) == 1
     variables = set(re.findall(r'value="\$([a-z_]+)"', xml)) | set(re.findall(r"\$([a-z_]+)", xml))
     assert variables == set(TASK_VARIABLES) | set(ADJUDICATION_VARIABLES)
     base = ET.fromstring(render_label_config())

@@ -98,9 +98,14 @@ def test_api_annotators_submit_as_themselves_and_adjudicate(server, corpus, tmp_
     (unit,) = adj_article["units"]
     assert unit["sentence_id"] == sids[1] and unit["disputed"] == ["stance"]
     assert sorted(a["stance"] for a in unit["answers"].values()) == ["pro_russia", "pro_ukraine"]
-    decision = _write(tmp_path / "decision.jsonl", [{
-        "sentence_id": sids[1], **complete({"stance": "neutral"}), "attribution": "direct",
-        "source_type": "other_official", "source_mentions": ["the committee chair, Irena Kostyk"]}])
+    line = {"sentence_id": sids[1], **complete({"stance": "neutral"}), "attribution": "direct",
+            "source_type": "other_official", "source_mentions": ["the committee chair, Irena Kostyk"]}
+    decision = _write(tmp_path / "decision.jsonl", [line])
+    # a decision without its one-line rationale is refused before anything is sent
+    assert main(["annotate", "submit", "--batch", "api-1", "--annotator", "adj-1", "--adjudication",
+                 "--answers", str(decision), *files, *conn]) == 2
+    assert "decision.jsonl:1: an adjudication needs a `rationale`" in capsys.readouterr().err
+    decision = _write(tmp_path / "decision.jsonl", [dict(line, rationale="S2: the report states both sides' claims")])
     assert main(["annotate", "submit", "--batch", "api-1", "--annotator", "adj-1", "--adjudication",
                  "--answers", str(decision), *files, *conn]) == 0
     assert main(["annotate", "adjudicate", "--batch", "api-1", "--pull", "--disputes", str(tmp_path / "d.json"),
@@ -108,6 +113,9 @@ def test_api_annotators_submit_as_themselves_and_adjudicate(server, corpus, tmp_
     final = store.finals()[sids[1]]
     assert final["labels"]["stance"] == "neutral" and final["method"]["stance"] == "adjudicated"
     assert final["adjudicator"] == "adj-1"
+    assert final["rationale"] == "S2: the report states both sides' claims"
+    decisions = [json.loads(x) for x in (store.root / "batches" / "api-1.decisions.jsonl").read_text().splitlines()]
+    assert [d.get("rationale") for d in decisions] == ["S2: the report states both sides' claims"]
 
 
 def test_an_answer_for_a_sentence_of_another_batch_is_refused(server, corpus, tmp_path):
