@@ -1,7 +1,7 @@
 """`warvoices`: the one command line of WarVoices.
 
 Pipeline order (written once, here and in README): ingest (corpus add) → segment (corpus
-segment) → push to Label Studio (annotate push) → pull (annotate pull) → agreement (annotate
+segment) → select the next batch (annotate select) → push to Label Studio (annotate push) → pull (annotate pull) → agreement (annotate
 agreement) → adjudicate (annotate adjudicate) → build → baselines (baselines run) → score →
 report. Each area registers its own subcommands; this module only assembles them.
 """
@@ -16,7 +16,8 @@ from .errors import WarVoicesError
 PIPELINE = [
     ("ingest", "warvoices corpus add", "register articles (seed, archive) in corpus/data/articles.jsonl"),
     ("segment", "warvoices corpus segment", "split texts into sentences → corpus/data/sentences.jsonl"),
-    ("push", "warvoices annotate push", "send a batch of articles to Label Studio, one project per annotator"),
+    ("select", "warvoices annotate select", "choose the next batch: seeded, stratified passages → corpus/data/selections/"),
+    ("push", "warvoices annotate push", "send a batch (its passages) to Label Studio, one project per annotator"),
     ("pull", "warvoices annotate pull", "export annotations → corpus/data/annotations.jsonl"),
     ("agreement", "warvoices annotate agreement", "Krippendorff's alpha, confusion tables, span F1 → annotation/reports/"),
     ("adjudicate", "warvoices annotate adjudicate", "final labels → corpus/data/final.jsonl"),
