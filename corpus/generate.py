@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from .generated import read_block, replace_block
-from .store import PACKAGE_DIR, atomic_write_text
+from .store import PACKAGE_DIR, atomic_write_bytes, atomic_write_text
 
 REPO = PACKAGE_DIR.parent
 
@@ -20,6 +20,12 @@ class Artifact:
     path: Path
     block: str | None  # None: the whole file is generated
     render: Callable[[], str]
+    # a picture drawn from the rendering (a PNG from the JSON behind it): `generate` draws it and
+    # writes it when its bytes differ; `--check` compares the data digest the picture carries, not
+    # its bytes (they vary with the matplotlib version)
+    figure: Path | None = None
+    draw: Callable[[str], bytes] | None = None
+    figure_problem: Callable[[str, Path], str | None] | None = None
 
 
 def _lazy(module: str, func: str) -> Callable[[], str]:
@@ -29,16 +35,28 @@ def _lazy(module: str, func: str) -> Callable[[], str]:
 
 
 def artifacts() -> list[Artifact]:
+    from . import label_figure
+
     items = [
         Artifact(REPO / "annotation" / "guidelines.md", "label-tables",
                  _lazy("warvoices.annotation.guidelines_tables", "render_label_tables")),
         Artifact(REPO / "datasheet.md", "corpus-stats", _lazy("warvoices.corpus.stats", "render_corpus_stats")),
         Artifact(REPO / "datasheet.md", "label-distribution", _lazy("warvoices.corpus.stats", "render_label_distribution")),
         Artifact(REPO / "datasheet.md", "country-splits", _lazy("warvoices.corpus.countries", "render_country_splits")),
+        Artifact(REPO / "datasheet.md", "label-distribution-by-publisher",
+                 _lazy("warvoices.corpus.stats", "render_label_distribution_by_publisher")),
+        Artifact(label_figure.DATA_PATH, None, label_figure.render_data, figure=label_figure.FIGURE_PATH,
+                 draw=label_figure.draw, figure_problem=label_figure.figure_problem),
+        Artifact(REPO / "datasheet.md", "annotators", _lazy("warvoices.annotation.campaign_report", "render_annotators")),
         Artifact(REPO / "datasheet.md", "batches", _lazy("warvoices.corpus.stats", "render_batches")),
+        Artifact(REPO / "datasheet.md", "labels-per-unit",
+                 _lazy("warvoices.annotation.campaign_report", "render_labels_per_unit")),
         Artifact(REPO / "datasheet.md", "agreement", _lazy("warvoices.corpus.stats", "render_agreement")),
+        # pooled over every batch of the newest guidelines: overall, per split and per publisher type
         Artifact(REPO / "datasheet.md", "agreement-by-publisher",
-                 _lazy("warvoices.corpus.stats", "render_agreement_by_publisher")),
+                 _lazy("warvoices.annotation.campaign_report", "render_pooled_agreement")),
+        Artifact(REPO / "datasheet.md", "disagreements",
+                 _lazy("warvoices.annotation.campaign_report", "render_disagreements")),
         Artifact(REPO / "README.md", "corpus-stats", _lazy("warvoices.corpus.stats", "render_corpus_stats")),
         # the leaderboard reads committed result files; `warvoices report` also draws its figures
         Artifact(REPO / "README.md", "leaderboard", _lazy("warvoices.baselines.report", "render_leaderboard")),
@@ -66,6 +84,8 @@ def stale(items: list[Artifact] | None = None) -> list[str]:
         if art.block is None:
             if text != fresh:
                 out.append(str(art.path.relative_to(REPO)))
+            elif art.figure is not None and (problem := art.figure_problem(fresh, art.figure)):
+                out.append(f"{art.figure.relative_to(REPO)} ({problem})")
         else:
             current = read_block(text, art.block)
             if current is None or current != (fresh if fresh.endswith("\n") else fresh + "\n"):
@@ -86,4 +106,10 @@ def generate(items: list[Artifact] | None = None) -> list[str]:
         if new != old:
             atomic_write_text(art.path, new)
             changed.append(str(art.path.relative_to(REPO)) + (f" [{art.block}]" if art.block else ""))
+        if art.figure is not None:
+            png = art.draw(fresh)
+            if not art.figure.is_file() or art.figure.read_bytes() != png:
+                art.figure.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(art.figure, png)
+                changed.append(str(art.figure.relative_to(REPO)))
     return changed
