@@ -75,6 +75,10 @@ def artifacts() -> list[Artifact]:
     return items
 
 
+def _rel(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
 def stale(items: list[Artifact] | None = None) -> list[str]:
     """Artifacts whose committed content differs from a fresh rendering."""
     out = []
@@ -83,13 +87,13 @@ def stale(items: list[Artifact] | None = None) -> list[str]:
         fresh = art.render()
         if art.block is None:
             if text != fresh:
-                out.append(str(art.path.relative_to(REPO)))
+                out.append(_rel(art.path))
             elif art.figure is not None and (problem := art.figure_problem(fresh, art.figure)):
-                out.append(f"{art.figure.relative_to(REPO)} ({problem})")
+                out.append(f"{_rel(art.figure)} ({problem})")
         else:
             current = read_block(text, art.block)
             if current is None or current != (fresh if fresh.endswith("\n") else fresh + "\n"):
-                out.append(f"{art.path.relative_to(REPO)} [{art.block}]")
+                out.append(f"{_rel(art.path)} [{art.block}]")
     return out
 
 
@@ -105,11 +109,11 @@ def generate(items: list[Artifact] | None = None) -> list[str]:
             new = replace_block(old, art.block, fresh, art.path)
         if new != old:
             atomic_write_text(art.path, new)
-            changed.append(str(art.path.relative_to(REPO)) + (f" [{art.block}]" if art.block else ""))
+            changed.append(_rel(art.path) + (f" [{art.block}]" if art.block else ""))
         if art.figure is not None:
             png = art.draw(fresh)
             if not art.figure.is_file() or art.figure.read_bytes() != png:
                 art.figure.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write_bytes(art.figure, png)
-                changed.append(str(art.figure.relative_to(REPO)))
+                changed.append(_rel(art.figure))
     return changed
