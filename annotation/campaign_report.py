@@ -75,6 +75,20 @@ def subset(batch: Batch, answers: dict, name: str) -> Batch:
 def load_campaign(store: Store | None = None, schema: Schema | None = None) -> Campaign:
     store = store or Store()
     schema = schema or load_schema()
+    # `warvoices generate` renders four blocks from the same store: read and validate it once
+    stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
+                  for p in [store.path(n) for n in ("annotations.jsonl", "final.jsonl", "articles.jsonl")])
+    key = (str(store.root.resolve()), stamp, schema.version)
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = _load(store, schema)
+    return _CACHE[key]
+
+
+_CACHE: dict[tuple, Campaign] = {}
+
+
+def _load(store: Store, schema: Schema) -> Campaign:
     records = store.annotations()
     return Campaign(schema=schema, answers=collect_answers(records, schema), finals=store.finals(),
                     articles=store.articles(), records=records, root=store.root)
@@ -108,7 +122,8 @@ def render_annotators(store: Store | None = None, labels_dir=None) -> str:
     listed = listed_articles(labels_dir)
 
     def row(who: str, role: str) -> dict:
-        return people.setdefault((role, who), {"versions": set(), "batches": set(), "labels": 0, "units": set()})
+        return people.setdefault((role, who), {"versions": set(), "batches": set(), "labels": 0, "units": set(),
+                                               "shown": Counter()})
 
     for rec in camp.records:
         if rec.get("status") != "submitted":
@@ -118,6 +133,12 @@ def render_annotators(store: Store | None = None, labels_dir=None) -> str:
         p["batches"].add(batch_of(rec, listed, article_of(rec["sentence_id"])))
         p["labels"] += 1
         p["units"].add(rec["sentence_id"])
+        shown = (rec.get("origin") or {}).get("prediction")
+        if shown:  # the model pre-annotation the answer was made on (issue 9: recorded per answer)
+            if isinstance(shown, dict):
+                shown = f"{shown.get('model', 'unknown')}@{shown['version']}" if shown.get("version") else \
+                    str(shown.get("model", "unknown"))
+            p["shown"][str(shown)] += 1
     decided = set()
     for rec in _decisions(camp.root):
         if not rec.get("adjudicator"):
@@ -145,13 +166,16 @@ def render_annotators(store: Store | None = None, labels_dir=None) -> str:
         seen_types |= set(types)
         rows.append([f"`{who}`", role, ", ".join(map(str, sorted(p["versions"]))),
                      ", ".join(f"`{b}`" for b in sorted(p["batches"])) or "–", p["labels"], len(p["units"]),
-                     counts_cell(types, ptypes, short=True)])
+                     counts_cell(types, ptypes, short=True),
+                     ", ".join(f"`{m}` {n}" for m, n in sorted(p["shown"].items())) or "none"])
     return ("_Every annotator and adjudicator id in the store (all are language-model annotators: see the text "
             "above), rendered from corpus/data/annotations.jsonl, corpus/data/batches/*.decisions.jsonl and "
             "final.jsonl by `warvoices generate`. Labels: submitted answers (adjudicators: decisions), every "
             "revision counted; units: distinct units; publisher types: of those units"
-            + _legend(_ordered(seen_types, ptypes)) + "._\n\n"
-            + _md_table(["id", "role", "guideline versions", "batches", "labels", "units", "publisher types"], rows)
+            + _legend(_ordered(seen_types, ptypes)) + "; pre-annotation shown: labels made on a model's "
+            "pre-annotation (`origin.prediction`), by model._\n\n"
+            + _md_table(["id", "role", "guideline versions", "batches", "labels", "units", "publisher types",
+                         "pre-annotation shown"], rows)
             + "\n")
 
 
@@ -328,6 +352,6 @@ def render_disagreements(store: Store | None = None) -> str:
             f"{doubled} doubly labelled units of guideline version {camp.newest} (all batches pooled; each "
             f"annotator's latest answer): {total} disputes, one per unit, field and pair of different labels. "
             "Share: of all disputes; publisher types: of the disputed units" + _legend(types)
-            + f"; examples: up to {EXAMPLES} unit ids (look them up with `warvoices corpus units --archive ...`). Rendered from "
-            "the store by `warvoices generate`; the labels a dispute was decided with are in final.jsonl._\n\n"
+            + f"; examples: up to {EXAMPLES} unit ids (`warvoices corpus units --ids ID,ID` shows each in context "
+            "with every answer and its final label). Rendered from the store by `warvoices generate`._\n\n"
             + _md_table(["kind", "units", "share of disputes", "publisher types", "example units"], rows) + "\n")

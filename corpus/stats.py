@@ -222,22 +222,32 @@ def time_cell(first: datetime | None, last: datetime | None) -> str:
     return f"{first.strftime('%Y-%m-%d %H:%M')}–{end} ({span})"
 
 
-def batch_selection(batches: Path, name: str) -> dict | None:
-    """How a batch was chosen (`warvoices annotate select`): its `<batch>.selection.json`, else a
-    `selection` object in its manifest; None for batches pushed without a selection."""
+def batch_selection(store_root: Path, name: str) -> dict | None:
+    """How a batch was chosen (`warvoices annotate select`): the file its manifest's `selection` names
+    (relative to the store, e.g. `selections/<batch>.json`) or the object it holds, else
+    `selections/<batch>.json` or `batches/<batch>.selection.json`; None for batches chosen by hand."""
     import json
 
-    for path in (batches / f"{name}.selection.json", batches / f"{name}.json"):
-        if not path.is_file():
-            continue
+    def read(path: Path):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            return json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); restore the file from git") from None
-        if path.name.endswith(".selection.json"):
+
+    manifest = store_root / "batches" / f"{name}.json"
+    candidates = []
+    if manifest.is_file():
+        data = read(manifest)
+        sel = data.get("selection") if isinstance(data, dict) else None
+        if isinstance(sel, dict):
+            return sel
+        if isinstance(sel, str) and sel:
+            candidates.append(store_root / sel)
+    candidates += [store_root / "selections" / f"{name}.json", store_root / "batches" / f"{name}.selection.json"]
+    for path in candidates:
+        if path.is_file():
+            data = read(path)
             return data if isinstance(data, dict) else None
-        if isinstance(data, dict) and isinstance(data.get("selection"), dict):
-            return data["selection"]
     return None
 
 
@@ -291,7 +301,19 @@ def render_batches(store: Store | None = None, reports_dir=None, labels_dir=None
         when = _parse_time(rec.get("created_at"))
         if when is not None:
             b["times"].append(when)
-    if not batches:
+    # batches pushed to Label Studio with no submitted answer yet: listed from their manifests
+    manifests: dict[str, dict] = {}
+    for path in sorted((store.root / "batches").glob("*.json")):
+        if path.name.endswith(".selection.json"):
+            continue
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); restore the file from git") from None
+        if isinstance(manifest, dict) and manifest.get("batch") == path.stem:
+            manifests[path.stem] = manifest
+    pending = {name: m for name, m in manifests.items() if name not in batches}
+    if not batches and not pending:
         return "No annotation batch yet.\n"
     schema = load_schema()
     choice = [f.name for f in schema.fields if f.kind == "choice"]
@@ -307,13 +329,25 @@ def render_batches(store: Store | None = None, reports_dir=None, labels_dir=None
             a = (fields.get(n) or {}).get("alpha")
             alphas.append("–" if n not in fields else "undefined" if a is None else f"{a:.3f}")
         meta = [articles.get(article.get(sid) or sid.rsplit("-s", 1)[0]) or {} for sid in b["units"]]
-        rows.append([f"`{name}`", selection_cell(batch_selection(store.root / "batches", name)),
+        pushed = len(set((manifests.get(name) or {}).get("sentences") or []) | set(b["units"]))
+        units = len(b["units"]) if pushed <= len(b["units"]) else f"{len(b['units'])} of {pushed}"
+        rows.append([f"`{name}`", selection_cell(batch_selection(store.root, name)),
                      ", ".join(map(str, sorted(b["versions"]))),
                      counts_cell(Counter(m.get("split", "?") for m in meta), splits), len(b["articles"]),
-                     len(b["units"]), counts_cell(Counter(m.get("publisher_type", "?") for m in meta), ptypes, True),
+                     units, counts_cell(Counter(m.get("publisher_type", "?") for m in meta), ptypes, True),
                      ", ".join(f"{w} {c}" for w, c in sorted(b["per"].items())),
                      time_cell(min(b["times"], default=None), max(b["times"], default=None)),
                      sum(len(a) >= 2 for a in b["units"].values())] + alphas)
+    for name, manifest in sorted(pending.items()):
+        sids = [sid for sid in manifest.get("sentences") or [] if isinstance(sid, str)]
+        meta = [articles.get(article.get(sid) or sid.rsplit("-s", 1)[0]) or {} for sid in sids]
+        rows.append([f"`{name}`", selection_cell(batch_selection(store.root, name)),
+                     str(manifest.get("guideline_version") or "–"),
+                     counts_cell(Counter(m.get("split", "?") for m in meta), splits), len(manifest.get("articles") or []),
+                     len(sids), counts_cell(Counter(m.get("publisher_type", "?") for m in meta), ptypes, True),
+                     "pushed to " + (", ".join(sorted(manifest.get("projects") or {})) or "nobody") + "; no answer yet",
+                     "–", "–"] + ["–"] * len(choice))
+        batches[name] = {"units": {sid: set() for sid in sids}}
     present = sorted({t for b in batches.values() for sid in b["units"]
                       for t in [(articles.get(article.get(sid) or sid.rsplit("-s", 1)[0]) or {}).get("publisher_type")]
                       if t}, key=lambda t: ptypes.index(t) if t in ptypes else len(ptypes))
@@ -322,8 +356,9 @@ def render_batches(store: Store | None = None, reports_dir=None, labels_dir=None
             "their push name; earlier direct imports by the article list in corpus/labels/ or their answer file), "
             "rendered from the store, corpus/data/batches/ and annotation/reports/agreement/ by `warvoices generate`. "
             "Selection: split · strategy · seed of `warvoices annotate select` (– : chosen by hand). Split and "
-            "publisher type count the batch's units"
-            + (f" ({legend})" if legend else "") + ". Time: first and last submitted annotation (UTC) and the span "
+            "publisher type count the batch's units" + (f" ({legend})" if legend else "")
+            + "; a batch still being answered shows the units answered of those pushed, a batch pushed but not yet "
+            "answered the units pushed. Time: first and last submitted annotation (UTC) and the span "
             "between them. Alpha only where two annotators labelled the batch (– : no agreement report or a field "
             "the batch's guidelines did not have)._\n\n"
             + _md_table(["batch", "selection", "guideline version", "split", "articles", "units", "publisher types",

@@ -74,7 +74,8 @@ def store(tmp_path) -> Store:
         rec("us-1-s0000", "a", d1 + "10:00:00Z", "b1"), rec("us-1-s0000", "b", d1 + "10:10:00Z", "b1", "pro_ukraine"),
         rec("us-1-s0001", "a", d1 + "10:20:00Z", "b1", "pro_russia"),
         rec("us-1-s0001", "a", d1 + "11:30:00Z", "b1", n=1), rec("us-1-s0001", "b", d1 + "10:30:00Z", "b1"),
-        rec("us-1-s0002", "a", d1 + "10:40:00Z", "b1", "pro_ukraine"),
+        dict(rec("us-1-s0002", "a", d1 + "10:40:00Z", "b1", "pro_ukraine"),  # made on a model's pre-annotation
+             origin={"tool": "label-studio", "batch": "b1", "prediction": {"model": "tfidf_lr", "version": "3"}}),
         rec("us-1-s0002", "b", d1 + "10:50:00Z", "b1", "pro_ukraine"),
         rec("ru-1-s0000", "a", d1 + "11:00:00Z", "b1"),
         rec("un-1-s0000", "a", d2 + "1T23:50:00Z", "b2"), rec("un-1-s0000", "c", d2 + "2T08:00:00Z", "b2", "pro_ukraine"),
@@ -94,10 +95,17 @@ def store(tmp_path) -> Store:
     ])
     batches = store.root / "batches"
     batches.mkdir()
-    # b1's manifest carries its selection; b2's selection is its own file
+    # b1's manifest holds its selection; b2's names its selection file; b3 (pushed, not answered) has none,
+    # its selection is found by the batch's name
     (batches / "b1.json").write_text(json.dumps({"batch": "b1", "selection": {"split": "test", "strategy": "random"}}))
-    (batches / "b2.selection.json").write_text(json.dumps(
+    (batches / "b2.json").write_text(json.dumps({"batch": "b2", "selection": "selections/b2.json", "sentences": [
+        "un-1-s0000", "un-1-s0001", "un-1-s0002", "ua-1-s0000"]}))
+    (store.root / "selections").mkdir()
+    (store.root / "selections" / "b2.json").write_text(json.dumps(
         {"split": "validation", "strategy": "random", "seed": 7, "passages": [["un-1-s0000", "un-1-s0001"]]}))
+    (batches / "b3.json").write_text(json.dumps({"batch": "b3", "sentences": ["ru-1-s0001", "ru-1-s0002"],
+                                                 "articles": ["ru-1"], "projects": {"c": {}, "a": {}}}))
+    (batches / "b3.selection.json").write_text(json.dumps({"split": "train", "strategy": "uncertainty", "seed": 3}))
     (batches / "b2.decisions.jsonl").write_text(json.dumps(
         {"adjudicator": "adj-x", "sentence_id": "un-1-s0000", "guideline_version": 2, "labels": {},
          "origin": {"batch": "b2"}}) + "\n")
@@ -120,8 +128,11 @@ def test_campaign_log_has_selection_strata_time_and_agreement_per_batch(store, t
         " – | – | – | – | – |",
         "| `b1` | test · random | 2 | train 1 · test 3 | 2 | 4 | russia 1 · us 3 | a 5, b 3 |"
         " 2024-05-01 10:00–11:30 (1 h 30 min) | 3 | – | 0.444 | – | – | – |",
-        "| `b2` | validation · random · seed 7 | 2 | validation 3 | 2 | 3 | ukraine 1 · un 2 | a 3, b 1, c 2 |"
+        # one of the four units pushed is not answered yet
+        "| `b2` | validation · random · seed 7 | 2 | validation 3 | 2 | 3 of 4 | ukraine 1 · un 2 | a 3, b 1, c 2 |"
         " 2024-05-01 23:50–2024-05-03 01:00 (1 d 1 h) | 2 | – | – | – | – | – |",
+        "| `b3` | train · uncertainty · seed 3 | – | train 2 | 1 | 2 | russia 2 | pushed to a, c; no answer yet | – | – |"
+        " – | – | – | – | – |",
     ]
     assert "un = `un_general_debate`" in md
 
@@ -138,11 +149,11 @@ def test_time_cell_spans():
 def test_annotators_with_roles_versions_batches_and_publisher_types(store, tmp_path):
     md = cr.render_annotators(store, tmp_path / "no-labels")
     assert rows(md)[1:] == [
-        "| `a` | annotator | 1, 2 | `b1`, `b2`, `old` | 9 | 7 | ukraine 1 · russia 1 · us 3 · un 2 |",
-        "| `b` | annotator | 1, 2 | `b1`, `b2`, `old` | 5 | 5 | ukraine 1 · us 3 · un 1 |",
-        "| `c` | annotator | 2 | `b2` | 2 | 2 | un 2 |",
+        "| `a` | annotator | 1, 2 | `b1`, `b2`, `old` | 9 | 7 | ukraine 1 · russia 1 · us 3 · un 2 | `tfidf_lr@3` 1 |",
+        "| `b` | annotator | 1, 2 | `b1`, `b2`, `old` | 5 | 5 | ukraine 1 · us 3 · un 1 | none |",
+        "| `c` | annotator | 2 | `b2` | 2 | 2 | un 2 | none |",
         # one decision from the decisions file, one only in final.jsonl
-        "| `adj-x` | adjudicator | 2 | `b2` | 2 | 2 | us 1 · un 1 |",
+        "| `adj-x` | adjudicator | 2 | `b2` | 2 | 2 | us 1 · un 1 | none |",
     ]
 
 
@@ -285,3 +296,11 @@ def test_figure_is_drawn_from_the_data_and_checked_by_its_digest(store, tmp_path
     fig_path.unlink()
     assert stale([art]) == [f"{fig_path} (missing)"]
     assert label_figure.png_text(b"not a png") == {}
+
+
+def test_a_broken_selection_file_is_an_error_naming_it(store, tmp_path):
+    from warvoices.corpus.errors import InputError
+
+    (store.root / "selections" / "b2.json").write_text("{\"split\": ", encoding="utf-8")
+    with pytest.raises(InputError, match=r"selections/b2\.json:1: invalid JSON"):
+        render_batches(store, tmp_path, tmp_path)
