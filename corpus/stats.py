@@ -195,11 +195,15 @@ def counts_cell(counts: Counter, order: list[str] | None = None, short: bool = F
     return " · ".join(f"{short_type(k) if short else k} {counts[k]}" for k in keys if counts[k]) or "–"
 
 
-def _parse_time(raw) -> datetime | None:
+def _parse_time(rec: dict) -> datetime | None:
+    raw = rec.get("created_at")
+    if raw is None:
+        return None
     try:
         when = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
     except ValueError:
-        return None
+        raise InputError(f"annotation {rec.get('annotation_id')}: created_at {raw!r} is not an ISO 8601 timestamp; "
+                         "fix the record in annotations.jsonl (e.g. 2024-05-01T12:00:00Z)") from None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
@@ -298,7 +302,7 @@ def render_batches(store: Store | None = None, reports_dir=None, labels_dir=None
         b["articles"].add(aid)
         b["units"][rec["sentence_id"]].add(rec["annotator"])
         b["per"][rec["annotator"]] += 1
-        when = _parse_time(rec.get("created_at"))
+        when = _parse_time(rec)
         if when is not None:
             b["times"].append(when)
     # batches pushed to Label Studio with no submitted answer yet: listed from their manifests

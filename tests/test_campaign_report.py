@@ -304,3 +304,12 @@ def test_a_broken_selection_file_is_an_error_naming_it(store, tmp_path):
     (store.root / "selections" / "b2.json").write_text("{\"split\": ", encoding="utf-8")
     with pytest.raises(InputError, match=r"selections/b2\.json:1: invalid JSON"):
         render_batches(store, tmp_path, tmp_path)
+
+
+def test_a_bad_timestamp_is_an_error_naming_the_annotation(tmp_path):
+    from warvoices.corpus.errors import InputError
+
+    store = Store(tmp_path / "t")
+    store.write_annotations([rec("x-1-s0000", "a", "yesterday", "b1")])
+    with pytest.raises(InputError, match=r"annotation x:a:x-1-s0000:0: created_at 'yesterday'"):
+        render_batches(store, tmp_path, tmp_path)
