@@ -371,7 +371,10 @@ def register(sub) -> None:
 
     p = sub.add_parser("generate", help="re-render every file and block generated from the schema or the store",
                        description="Re-render the guideline label tables, the Label Studio config and the corpus "
-                                   "tables of README.md and datasheet.md. --check only compares (exit 1 if stale).")
+                                   "tables of README.md and datasheet.md (with the annotation campaign's log, "
+                                   "agreement and disagreements, and the label-distribution figure in "
+                                   "corpus/figures/). --check only compares (exit 1 if stale); it checks the figure "
+                                   "by the digest of the data it was drawn from, not by its bytes.")
     p.add_argument("--check", action="store_true", help="compare only; exit 1 when something is out of date")
     p.set_defaults(func=cmd_generate)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from .generated import read_block, replace_block
-from .store import PACKAGE_DIR, atomic_write_text
+from .store import PACKAGE_DIR, atomic_write_bytes, atomic_write_text
 
 REPO = PACKAGE_DIR.parent
 
@@ -20,6 +20,12 @@ class Artifact:
     path: Path
     block: str | None  # None: the whole file is generated
     render: Callable[[], str]
+    # a picture drawn from the rendering (a PNG from the JSON behind it): `generate` draws it and
+    # writes it when its bytes differ; `--check` compares the data digest the picture carries, not
+    # its bytes (they vary with the matplotlib version)
+    figure: Path | None = None
+    draw: Callable[[str], bytes] | None = None
+    figure_problem: Callable[[str, Path], str | None] | None = None
 
 
 def _lazy(module: str, func: str) -> Callable[[], str]:
@@ -29,16 +35,28 @@ def _lazy(module: str, func: str) -> Callable[[], str]:
 
 
 def artifacts() -> list[Artifact]:
+    from . import label_figure
+
     items = [
         Artifact(REPO / "annotation" / "guidelines.md", "label-tables",
                  _lazy("warvoices.annotation.guidelines_tables", "render_label_tables")),
         Artifact(REPO / "datasheet.md", "corpus-stats", _lazy("warvoices.corpus.stats", "render_corpus_stats")),
         Artifact(REPO / "datasheet.md", "label-distribution", _lazy("warvoices.corpus.stats", "render_label_distribution")),
         Artifact(REPO / "datasheet.md", "country-splits", _lazy("warvoices.corpus.countries", "render_country_splits")),
+        Artifact(REPO / "datasheet.md", "label-distribution-by-publisher",
+                 _lazy("warvoices.corpus.stats", "render_label_distribution_by_publisher")),
+        Artifact(label_figure.DATA_PATH, None, label_figure.render_data, figure=label_figure.FIGURE_PATH,
+                 draw=label_figure.draw, figure_problem=label_figure.figure_problem),
+        Artifact(REPO / "datasheet.md", "annotators", _lazy("warvoices.annotation.campaign_report", "render_annotators")),
         Artifact(REPO / "datasheet.md", "batches", _lazy("warvoices.corpus.stats", "render_batches")),
+        Artifact(REPO / "datasheet.md", "labels-per-unit",
+                 _lazy("warvoices.annotation.campaign_report", "render_labels_per_unit")),
         Artifact(REPO / "datasheet.md", "agreement", _lazy("warvoices.corpus.stats", "render_agreement")),
+        # pooled over every batch of the newest guidelines: overall, per split and per publisher type
         Artifact(REPO / "datasheet.md", "agreement-by-publisher",
-                 _lazy("warvoices.corpus.stats", "render_agreement_by_publisher")),
+                 _lazy("warvoices.annotation.campaign_report", "render_pooled_agreement")),
+        Artifact(REPO / "datasheet.md", "disagreements",
+                 _lazy("warvoices.annotation.campaign_report", "render_disagreements")),
         Artifact(REPO / "README.md", "corpus-stats", _lazy("warvoices.corpus.stats", "render_corpus_stats")),
         # the leaderboard reads committed result files; `warvoices report` also draws its figures
         Artifact(REPO / "README.md", "leaderboard", _lazy("warvoices.baselines.report", "render_leaderboard")),
@@ -57,6 +75,10 @@ def artifacts() -> list[Artifact]:
     return items
 
 
+def _rel(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
 def stale(items: list[Artifact] | None = None) -> list[str]:
     """Artifacts whose committed content differs from a fresh rendering."""
     out = []
@@ -65,11 +87,13 @@ def stale(items: list[Artifact] | None = None) -> list[str]:
         fresh = art.render()
         if art.block is None:
             if text != fresh:
-                out.append(str(art.path.relative_to(REPO)))
+                out.append(_rel(art.path))
+            elif art.figure is not None and (problem := art.figure_problem(fresh, art.figure)):
+                out.append(f"{_rel(art.figure)} ({problem})")
         else:
             current = read_block(text, art.block)
             if current is None or current != (fresh if fresh.endswith("\n") else fresh + "\n"):
-                out.append(f"{art.path.relative_to(REPO)} [{art.block}]")
+                out.append(f"{_rel(art.path)} [{art.block}]")
     return out
 
 
@@ -85,5 +109,11 @@ def generate(items: list[Artifact] | None = None) -> list[str]:
             new = replace_block(old, art.block, fresh, art.path)
         if new != old:
             atomic_write_text(art.path, new)
-            changed.append(str(art.path.relative_to(REPO)) + (f" [{art.block}]" if art.block else ""))
+            changed.append(_rel(art.path) + (f" [{art.block}]" if art.block else ""))
+        if art.figure is not None:
+            png = art.draw(fresh)
+            if not art.figure.is_file() or art.figure.read_bytes() != png:
+                art.figure.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(art.figure, png)
+                changed.append(_rel(art.figure))
     return changed

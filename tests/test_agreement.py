@@ -469,21 +469,6 @@ def test_slices_compute_alpha_within_each_group_only():
     assert "## Choice fields by publisher_type" in md and "| x | 2 |" in md and "| y | 2 |" in md
 
 
-def test_datasheet_table_by_publisher_type_renders_every_slice(tmp_path):
-    from warvoices.corpus.stats import render_agreement_by_publisher
-
-    assert "No agreement report with publisher-type slices" in render_agreement_by_publisher(tmp_path)
-    rep = {"batch": "b-1", "slices": {"publisher_type": {
-        "us_official": {"sentences": 3, "fields": {"stance": {"alpha": 0.5, "observed_agreement": 2 / 3,
-                                                              "items": 3, "reason": None}}},
-        "un_general_debate": {"sentences": 2, "fields": {"stance": {"alpha": None, "observed_agreement": 1.0,
-                                                                    "items": 2, "reason": "one label"}}}}}}
-    (tmp_path / "b-1.json").write_text(json.dumps(rep), encoding="utf-8")
-    md = render_agreement_by_publisher(tmp_path)
-    assert "| `b-1` | `us_official` | 3 |" in md and "0.500 (0.67, 3)" in md
-    assert "| `b-1` | `un_general_debate` | 2 |" in md and "undefined (1.00, 2)" in md
-
-
 def test_datasheet_batch_rows_count_units_annotators_and_agreement(tmp_path):
     from warvoices.corpus.stats import render_batches
     from warvoices.corpus.store import Store
@@ -503,7 +488,8 @@ def test_datasheet_batch_rows_count_units_annotators_and_agreement(tmp_path):
     (reports / "b-ls.json").write_text(json.dumps({"fields": {"stance": {"alpha": 0.25}}}), encoding="utf-8")
     md = render_batches(store, reports, labels)
     # skipped answers carry no labels and are not counted; the direct import falls back to its file name
-    assert "| `b-ls` | 1 | 1 | 1 | a 1, b 1 | 1 | – | 0.250 |" in md
-    assert "| `old` | 1 | 1 | 1 | a 1 | 0 |" in md
+    # (no articles registered: split and publisher type are unknown, "?")
+    assert "| `b-ls` | – | 1 | ? 1 | 1 | 1 | ? 1 | a 1, b 1 | 2024-05-01 10:00–10:00 (<1 min) | 1 | – | 0.250 |" in md
+    assert "| `old` | – | 1 | ? 1 | 1 | 1 | ? 1 | a 1 | 2024-05-01 10:00–10:00 (<1 min) | 0 |" in md
     (labels / "named.articles.txt").write_text("art-2  # listed\n", encoding="utf-8")
-    assert "| `named` | 1 | 1 | 1 | a 1 | 0 |" in render_batches(store, reports, labels)
+    assert "| `named` | – | 1 | ? 1 | 1 | 1 | ? 1 | a 1 |" in render_batches(store, reports, labels)

@@ -1,6 +1,7 @@
 """The one schema and everything rendered from it."""
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -127,6 +128,16 @@ def test_generated_files_are_up_to_date():
 
 def _header_problem(art, text: str) -> str | None:
     """Why `text` does not say, where a reader sees it, that (this part of) the file is generated."""
+    if art.block is None and art.path.suffix == ".json":
+        # JSON has no comments: the header is the value of its first key, "generated"
+        try:
+            header = json.loads(text).get("generated", "") if text.lstrip().startswith("{") else ""
+        except json.JSONDecodeError:
+            return "not JSON"
+        want = rf"Generated from annotation/schema\.yaml \(schema_version {load_schema().version}\).* by `warvoices [a-z -]+`\. Do not edit.*"
+        if not text.startswith('{\n "generated": ') or not re.fullmatch(want, header):
+            return f"first key is not the generator's header: {text[:80]!r}"
+        return None
     if art.block is None:
         # a whole generated file starts with the generator's own header: schema, version, command
         first = text.splitlines()[0] if text else ""
