@@ -21,6 +21,7 @@ here: `warvoices annotate adjudicate` derives them for every source of annotatio
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -44,8 +45,28 @@ def _resolve_mentions(mentions: list, text: str, where: str) -> list[list[int]]:
             pos = text.find(mtext, pos + 1)
             if pos < 0:
                 raise InputError(f"{where}: source mention {mtext!r} (occurrence {occ}) is not in the sentence text")
+        if isinstance(m, str) and not _whole_word(text, pos, pos + len(mtext)):
+            # "he" is first found inside "the": the annotator almost surely meant a whole word
+            words = [i for i in _all(text, mtext) if _whole_word(text, i, i + len(mtext))]
+            if words:
+                k = _all(text, mtext).index(words[0])
+                raise InputError(f"{where}: source mention {mtext!r} is first found inside a word; the whole word is "
+                                 f"occurrence {k}: write {json.dumps({'text': mtext, 'occurrence': k})}")
         spans.append([pos, pos + len(mtext)])
     return sorted(spans)
+
+
+def _all(text: str, sub: str) -> list[int]:
+    out, i = [], text.find(sub)
+    while i >= 0:
+        out.append(i)
+        i = text.find(sub, i + 1)
+    return out
+
+
+def _whole_word(text: str, a: int, b: int) -> bool:
+    return (a == 0 or not text[a - 1].isalnum() or not text[a].isalnum()) and \
+        (b == len(text) or not text[b].isalnum() or not text[b - 1].isalnum())
 
 
 def check_record(rec: dict, where: str, sentence_len: dict[str, int], *, annotator: str | None = None,

@@ -99,3 +99,16 @@ def test_imports_record_the_guideline_version(store, tmp_path):
     with pytest.raises(InputError, match="about_war is 'no' but event_type is 'military_support'"):
         import_direct(store, _write(tmp_path, dict(ANSWER, about_war="no")), annotator="ann-e",
                       created_at="2026-11-28T00:00:00+00:00")
+
+
+def test_a_mention_first_found_inside_a_word_is_refused_with_the_occurrence_to_write():
+    from warvoices.corpus.direct import _resolve_mentions
+
+    # "he" is first found inside "The"? no: case differs; inside "the" yes (position 3)
+    text = "At the end he said so."
+    with pytest.raises(InputError, match=r'x\.jsonl:4: .*\{"text": "he", "occurrence": 1\}'):
+        _resolve_mentions(["he"], text, "x.jsonl:4")
+    assert _resolve_mentions([{"text": "he", "occurrence": 1}], text, "x.jsonl:4") == [[11, 13]]
+    # a mention that is a whole word where first found, or that has no whole-word match, stands
+    assert _resolve_mentions(["Putin"], "Putin and Putin's aide", "x") == [[0, 5]]
+    assert _resolve_mentions(["Kyiv"], "the Kyiv-based office", "x") == [[4, 8]]
