@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 from warvoices.corpus.errors import Issue, WarVoicesError
@@ -137,6 +138,40 @@ def push_disputes(client: LSClient, store: Store, loader: TextLoader, batch: str
     return {"project": proj["id"], "new": len(new_tasks), "existing": len(entries) - len(new_tasks)}
 
 
+_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+QUOTE_WORDS = 3
+
+
+def mask_quotes(rationale: str, sources: list[str], n: int = QUOTE_WORDS) -> str:
+    """The rationale with every run of `n` or more words that it shares with `sources` (the
+    unit's article) replaced by "[…]". Rationales are committed with the decisions; the units'
+    words are not (stand-off data), so a quoted phrase stays only in Label Studio."""
+    words = [(m.start(), m.end(), m.group().lower()) for m in _WORD_RE.finditer(rationale)]
+    if len(words) < n:
+        return rationale
+    grams = set()
+    for src in sources:
+        toks = [w.lower() for w in _WORD_RE.findall(src)]
+        grams.update(tuple(toks[i:i + n]) for i in range(len(toks) - n + 1))
+    hit = [False] * len(words)
+    for i in range(len(words) - n + 1):
+        if tuple(w for _, _, w in words[i:i + n]) in grams:
+            for j in range(i, i + n):
+                hit[j] = True
+    out, cur, i = [], 0, 0
+    while i < len(words):
+        if not hit[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(words) and hit[j + 1]:
+            j += 1
+        out.append(rationale[cur:words[i][0]] + "[…]")
+        cur = words[j][1]
+        i = j + 1
+    return "".join(out) + rationale[cur:]
+
+
 def pull_decisions(client: LSClient, store: Store, loader: TextLoader, batch: str,
                    annotators: dict[int, str], write: bool = True) -> tuple[list[dict], dict[str, int]]:
     """The adjudicator's submitted decisions of the batch (validated like any export); with
@@ -162,6 +197,8 @@ def pull_decisions(client: LSClient, store: Store, loader: TextLoader, batch: st
                    for t in export if isinstance(t, dict)}
     decisions: dict[str, dict] = {}
     counts = {"submitted": 0, "skipped": 0, "cancelled": 0}
+    articles = store.articles()
+    sentence_article = {s["sentence_id"]: s["article_id"] for s in store.sentences(include_superseded=True)}
     for r in records:
         counts[r["status"]] += 1
         if r["status"] != "submitted":
@@ -182,7 +219,8 @@ def pull_decisions(client: LSClient, store: Store, loader: TextLoader, batch: st
             "guideline_version": r["guideline_version"],
         }
         if r.get("rationale"):
-            decisions[r["sentence_id"]]["rationale"] = r["rationale"]
+            art = articles[sentence_article[r["sentence_id"]]]
+            decisions[r["sentence_id"]]["rationale"] = mask_quotes(r["rationale"], [loader.text(art)])
     if any(i.severity == "error" for i in issues):
         raise PullError(issues, f"pull of batch {batch}'s adjudication project")
     out = [decisions[s] for s in sorted(decisions)]
