@@ -463,9 +463,18 @@ def update_store(store, batch: Batch, *, vote: str = "none", min_posterior: floa
     # a decision made under older guidelines than the sentence's answers now follow decided a
     # dispute between answers that are history (a relabelled batch): it stays in its file as
     # history and decides nothing
+    # likewise a decision on a sentence that is no longer in dispute because the answers it was
+    # made on were revised since (an accepted edit, `:r2`): the revised answers now agree
+    def rests_on_history(d: dict) -> bool:
+        sid = d.get("sentence_id")
+        if sid not in batch.answers or sid in agg.pending or "annotation_ids" not in d:
+            return False
+        return sorted(d["annotation_ids"]) != sorted(a.annotation_id for a in batch.answers[sid].values())
+
     current = [d for d in decisions
                if not (d.get("sentence_id") in batch.answers
-                       and schema.record_version(d) < batch.guideline_version(d["sentence_id"]))]
+                       and schema.record_version(d) < batch.guideline_version(d["sentence_id"]))
+               and not rests_on_history(d)]
     decided = apply_adjudications(agg, current, schema=schema, now=now)
     plan = plan_store_update(agg, store.finals(), decided)
     open_sids = {d.sentence_id for d in plan.open}

@@ -432,3 +432,28 @@ def test_a_decision_on_answers_that_are_history_now_decides_nothing(tmp_path):
     # a version-2 decision for a sentence without an open dispute is still an error
     with pytest.raises(InputError, match="no open dispute"):
         update_store(store, collect_answers(recs), decisions=[dict(v2_decision, sentence_id="h-s0000")])
+
+
+def test_a_decision_on_answers_revised_since_decides_nothing_once_they_agree(tmp_path):
+    """Two answers disagreed on the span and were adjudicated; one answer was then corrected in
+    Label Studio and pulled as a revision (:r2). The revised answers agree: the decision rests on
+    history and decides nothing; a decision naming the current answers is still checked."""
+    from warvoices.annotation.aggregate import update_store
+
+    said = {"attribution": "indirect", "source_type": "ukraine_official"}
+    a = record("r-s0000", "ann-a", spans=[[0, 2]], **said)
+    b = record("r-s0000", "ann-b", spans=[[5, 7]], **said)
+    b2 = dict(b, annotation_id=b["annotation_id"] + ":r2", source_spans=[[0, 2]],
+              created_at="2024-05-02T10:00:00Z", origin={"tool": "direct", "revision_of": b["annotation_id"]})
+    decision = {"sentence_id": "r-s0000", "adjudicator": "adj-2", "labels": {}, "source_spans": [[0, 2]],
+                "guideline_version": SCHEMA.guideline_version,
+                "annotation_ids": sorted([a["annotation_id"], b["annotation_id"]])}
+    store = Store(tmp_path / "store")
+    up = update_store(store, collect_answers([a, b, b2]), decisions=[decision])
+    final = store.finals()["r-s0000"]
+    assert final["method"]["source_spans"] == "unanimous" and final["source_spans"] == [[0, 2]]
+    assert up.adjudicated == []
+    # the same decision naming the answers the sentence rests on now is an error: nothing is in dispute
+    with pytest.raises(InputError, match="no open dispute"):
+        update_store(store, collect_answers([a, b, b2]),
+                     decisions=[dict(decision, annotation_ids=sorted([a["annotation_id"], b2["annotation_id"]]))])
