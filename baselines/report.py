@@ -219,7 +219,10 @@ def render_leaderboard(results_dir: Path | None = None, link_base: Path | None =
         lines.append("")
     annotators = sorted({r["model"] for r in results if is_annotator(r)})
     if annotators:
-        a0 = next(r for r in results if is_annotator(r))
+        scored = {}
+        for r in results:
+            if is_annotator(r):
+                scored.setdefault(r["model"], r["score"]["coverage"]["scored"])
         kept = []
         for m in annotators:
             d = next(r for r in results if r["model"] == m).get("disputes")
@@ -227,8 +230,9 @@ def render_leaderboard(results_dir: Path | None = None, link_base: Path | None =
                 kept.append(f"`{m}`'s label is the final one on {d['final_is_this_annotator']} of "
                             f"{d['disputed_fields']} disputed labels")
         lines.append(f"*Annotator ceiling* ({', '.join(annotators)}): the annotators are **language models**, not "
-                     f"people. Each row scores one annotator's own labels against the final labels on the "
-                     f"{a0['score']['coverage']['scored']} test units that two annotators labelled independently; "
+                     f"people. Each row scores one annotator's own labels against the final labels on the test "
+                     f"units it labelled that a second annotator labelled independently ("
+                     + ", ".join(f"{m} {scored[m]}" for m in annotators) + "); "
                      f"the final label of a unit they agree on is their label, so the bound is generous"
                      + (f" ({'; '.join(kept)})" if kept else "") + ". Reproduce "
                      f"a row with `warvoices score --predictions baselines/results/predictions/test/ANNOTATOR.jsonl "
