@@ -45,6 +45,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Iterable, Sequence
 
 import sentencex
@@ -283,6 +284,8 @@ def _label_after_heading(text: str, a: int, b: int) -> int | None:
 
 def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
     """Speaker-label candidates in line text[lo:hi] (before transcript-mode filtering)."""
+    if text[lo] != "Q" and text.find(":", lo, hi) < 0:   # a label is "Q" or ends in a colon
+        return []
     out: list[_Label] = []
     q = _Q_LABEL_RE.match(text, lo, hi)
     if q:
@@ -468,23 +471,113 @@ def _is_attribution(fragment: str) -> bool:
     return len(fragment.split()) <= 15 and _ATTRIBUTION_RE.fullmatch(fragment) is not None
 
 
-def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[str, ...]]]:
+def _sentencex_cuts(chunk: str) -> tuple[list[int], list[str] | None]:
+    """Offsets (0 < o < len(chunk)) where sentencex starts a sentence in `chunk`, and its
+    sentences (None if they do not add up to the chunk).
+
+    sentencex's `segment` returns the sentences themselves, non-destructively (they add up to the
+    text), and is about twice as fast as `get_sentence_boundaries`, which builds a dict per
+    sentence; the running sum of their lengths gives the same offsets. Should the pieces ever
+    not add up to the chunk (a sentencex change), the offsets are taken from the boundaries."""
+    pieces = sentencex.segment("en", chunk)
+    ends = list(accumulate(map(len, pieces)))
+    if ends and ends[-1] == len(chunk):
+        ends.pop()
+        return ends, pieces
+    n = len(chunk)
+    return [b["start_index"] for b in sentencex.get_sentence_boundaries("en", chunk) if 0 < b["start_index"] < n], None
+
+
+def _all_cuts_stand(pieces: list[str]) -> bool:
+    """True if no rule of the cut loop in `_sentence_spans` can drop a cut between these
+    sentencex sentences (a turn without quotation marks or added cuts): every sentence but the
+    last is longer than an enumerator and ends neither in a closing quote nor in a full stop
+    after a capital letter (an initial) or before a lower-case letter or digit. A quick,
+    conservative test on the sentences' own ends; False sends the turn through the full loop."""
+    nxt = pieces[0]
+    for i in range(1, len(pieces)):
+        t = nxt.rstrip()
+        nxt = pieces[i]
+        if len(t.lstrip()) <= 8:
+            return False
+        last = t[-1]
+        if last == ".":
+            if "A" <= t[-2] <= "Z":
+                return False
+            first = nxt.lstrip()[:1]
+            if first.islower() or first.isdigit():
+                return False
+        elif last in _CLOSING_QUOTE_CHARS:
+            return False
+    return True
+
+
+_DQUOTE_CHARS = "\"“”„«»"
+_MISSED_QUOTE_CLOSERS = "\"”»"   # the quote marks _MISSED_QUOTE_BOUNDARY_RE can match
+# a superset of _MERGED_BEFORE_I_RE's matches, found fast (a literal full stop leads the pattern)
+_MERGE_STOP_RE = re.compile(r"\.[ \t]+[IA]")
+# UTF-8 lead bytes of U+0400..U+053F, which hold every character _CYRILLIC_RE matches
+_CYRILLIC_LEAD_BYTES = (b"\xd0", b"\xd1", b"\xd2", b"\xd3", b"\xd4")
+
+
+class _TextFacts:
+    """What a whole text holds, found once with fast scans (substring and literal searches), so
+    that the regexes run per turn or per unit only where they can match. Each fact is a
+    superset test: it may send a turn to the full check, never skip one that would match."""
+
+    __slots__ = ("quotes", "closers", "cyrillic", "merge_stops")
+
+    def __init__(self, text: str):
+        self.quotes = tuple(q for q in _DQUOTE_CHARS if q in text)
+        self.closers = tuple(q for q in _MISSED_QUOTE_CLOSERS if q in text)
+        if text.isascii():
+            self.cyrillic = False
+        else:
+            raw = text.encode("utf-8", "surrogatepass")
+            self.cyrillic = any(b in raw for b in _CYRILLIC_LEAD_BYTES)
+        self.merge_stops = [m.start() for m in _MERGE_STOP_RE.finditer(text)]
+
+
+def _holds_any(chunk: str, chars: tuple[str, ...]) -> bool:
+    for ch in chars:
+        if ch in chunk:
+            return True
+    return False
+
+
+def _sentence_spans(text: str, lo: int, hi: int,
+                    facts: _TextFacts | None = None) -> list[tuple[int, int, tuple[str, ...]]]:
     """Sentences of text[lo:hi] as (start, end, flags), untrimmed ends allowed."""
+    if facts is None:
+        facts = _TextFacts(text)
     chunk = text[lo:hi]
-    raw = sentencex.get_sentence_boundaries("en", chunk)
-    cut_set = {lo + b["start_index"] for b in raw if 0 < b["start_index"] < len(chunk)}
+    offsets, pieces = _sentencex_cuts(chunk)
+    added: list[int] = []
     # boundaries sentencex missed after a closing quote ("... ‘fine.’ Ok.” Yes.")
-    for m in _MISSED_QUOTE_BOUNDARY_RE.finditer(text, lo, hi):
-        p = m.end()
-        while p < hi and text[p].isspace():
-            p += 1
-        if p < hi:
-            cut_set.add(p)
-    for m in _MERGED_BEFORE_I_RE.finditer(text, lo, hi):
-        w = _WORD_BEFORE_STOP_RE.search(text, max(lo, m.start() - 24), m.start())
-        if w and w.group(1) not in _LOWER_ABBREVIATIONS:
-            cut_set.add(m.end())
-    regions, unclosed = _quote_regions(text, lo, hi)
+    if facts.closers and _holds_any(chunk, facts.closers):
+        for m in _MISSED_QUOTE_BOUNDARY_RE.finditer(text, lo, hi):
+            p = m.end()
+            while p < hi and text[p].isspace():
+                p += 1
+            if p < hi:
+                added.append(p)
+    stops = facts.merge_stops
+    k = bisect.bisect_left(stops, lo)
+    if k < len(stops) and stops[k] < hi:
+        for m in _MERGED_BEFORE_I_RE.finditer(text, lo, hi):
+            w = _WORD_BEFORE_STOP_RE.search(text, max(lo, m.start() - 24), m.start())
+            if w and w.group(1) not in _LOWER_ABBREVIATIONS:
+                added.append(m.end())
+    if facts.quotes and _holds_any(chunk, facts.quotes):
+        regions, unclosed = _quote_regions(text, lo, hi)
+    else:
+        regions, unclosed = [], []
+    if not added and not regions and not unclosed and pieces is not None and _all_cuts_stand(pieces):
+        # the common case: sentencex's cuts are the units' cuts
+        edges = [lo, *[lo + o for o in offsets], hi]
+        return [(a, b, ()) for a, b in zip(edges, edges[1:])]
+    cut_set = {lo + o for o in offsets}
+    cut_set.update(added)
     if not cut_set and not regions:
         return [(lo, hi, ())]
     flagged: list[tuple[int, int]] = []   # stretches whose units get "unbalanced_quote"
@@ -495,8 +588,7 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
     protected: list[tuple[int, int]] = []
     for a, b in regions:
         # sentencex itself rarely cuts inside quotes, so count the quotation's own sentences
-        inner = sentencex.get_sentence_boundaries("en", text[a + 1:b])
-        inner_cuts = [a + 1 + x["start_index"] for x in inner if 0 < x["start_index"] < b - a - 1]
+        inner_cuts = [a + 1 + o for o in _sentencex_cuts(text[a + 1:b])[0]]
         if len(inner_cuts) + 1 < MAX_QUOTED_SENTENCES or b - a < MIN_LONG_QUOTE_CHARS:
             protected.append((a, b))
         else:
@@ -526,29 +618,37 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
 
     kept: list[int] = []
     prev = lo
+    ncuts = len(cuts)
     for idx, c in enumerate(cuts):
         if protected and inside_quote(c):
             continue
-        nxt = cuts[idx + 1] if idx + 1 < len(cuts) else hi
         le = c   # end of the sentence before the cut, trailing blanks left out
         while le > prev and text[le - 1].isspace():
             le -= 1
         last = text[le - 1] if le > prev else ""
-        # the end-anchored checks read only the last characters, not the whole sentence again
-        if last == "." and le - prev >= 2 and "A" <= text[le - 2] <= "Z" and _split_initialism(text, prev, le, c, nxt):
-            continue
         ls = prev
         while ls < le and text[ls].isspace():
             ls += 1
         if le - ls <= 8 and _ENUMERATOR_RE.fullmatch(text, ls, le):   # enumerators are short
             continue
-        right = text[c:nxt].strip()
-        # English sentences do not start in lower case ("$4.5 bn. in 2023"), and a number after
-        # a reference abbreviation belongs to it ("Vol. 2")
-        if last == "." and (right[:1].islower() or (right[:1].isdigit() and _REF_ABBREV_RE.search(text[prev:le]))):
-            continue
-        if last in _CLOSING_QUOTE_CHARS and _is_attribution(right):
-            continue
+        # the checks read only the last characters of the sentence and the first one of the
+        # next, never copy a sentence (this runs for every cut)
+        if last == ".":
+            nxt = cuts[idx + 1] if idx + 1 < ncuts else hi
+            if le - prev >= 2 and "A" <= text[le - 2] <= "Z" and _split_initialism(text, prev, le, c, nxt):
+                continue
+            # English sentences do not start in lower case ("$4.5 bn. in 2023"), and a number
+            # after a reference abbreviation belongs to it ("Vol. 2")
+            r = c
+            while r < nxt and text[r].isspace():
+                r += 1
+            first = text[r] if r < nxt else ""
+            if first.islower() or (first.isdigit() and _REF_ABBREV_RE.search(text[prev:le])):
+                continue
+        elif last in _CLOSING_QUOTE_CHARS:
+            nxt = cuts[idx + 1] if idx + 1 < ncuts else hi
+            if _is_attribution(text[c:nxt].strip()):
+                continue
         kept.append(c)
         prev = c
 
@@ -580,8 +680,22 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+_NOTE_END_CHARS = frozenset(")>]*")
+
+
 def _strip_notes(text: str, a: int, b: int) -> tuple[int, int]:
     """Trim stage notes and omission marks off both ends of text[a:b]; (a, a) if nothing else."""
+    if a < b:
+        # most units: a unit that opens with a letter that is not lower case (a list marker "a)"
+        # or "o ") nor the "P" of a page mark, and ends in none of the characters a note, a
+        # citation or a bold mark ends in, has nothing to strip but its trailing blanks (this runs
+        # for every unit)
+        first = text[a]
+        if first.isalpha() and not first.islower() and (first not in "Pp" or not text.startswith("age", a + 1)):
+            while text[b - 1].isspace():   # stops at text[a] at the latest
+                b -= 1
+            if text[b - 1] not in _NOTE_END_CHARS:
+                return a, b
     a, b = _trim(text, a, b)
     if a >= b:
         return a, a
@@ -675,8 +789,11 @@ def _heading_core(s: str) -> str:
     return s
 
 
+_MAX_HEADING_CHARS = 130
+
+
 def _heading_like(s: str, max_words: int, min_words: int) -> bool:
-    if len(s) > 130:   # cheap exit before the regexes: headings are short
+    if len(s) > _MAX_HEADING_CHARS:   # cheap exit before the regexes: headings are short
         return False
     s = _heading_core(s)
     if _ADDRESS_RE.match(s):
@@ -767,6 +884,8 @@ def _check_args(text: str, layout: str, exclude: Sequence) -> list[tuple[int, in
 
 def _blocks(text: str, exclude: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     """Trimmed non-empty line pieces outside `exclude`, as (start, end, paragraph number)."""
+    if not exclude:
+        return _line_blocks(text)
     out = []
     para = 0
     blank = True
@@ -800,6 +919,31 @@ def _blocks(text: str, exclude: list[tuple[int, int]]) -> list[tuple[int, int, i
         if not line_has_text and not text[a:b].strip():
             blank = True
         pos = nl + 1
+    return out
+
+
+def _line_blocks(text: str) -> list[tuple[int, int, int]]:
+    """`_blocks` without exclude ranges: each line with text is one block, trimmed; a line of
+    blanks only starts a new paragraph. (str methods do the per-character work.)"""
+    out = []
+    para = 0
+    blank = True
+    pos = 0
+    for line in text.split("\n"):
+        n = len(line)
+        if n and not line[0].isspace() and not line[-1].isspace():
+            if blank:
+                para += 1
+                blank = False
+            out.append((pos, pos + n, para))
+        elif line.isspace() or not n:
+            blank = True
+        else:
+            if blank:
+                para += 1
+                blank = False
+            out.append((pos + n - len(line.lstrip()), pos + len(line.rstrip()), para))
+        pos += n + 1
     return out
 
 
@@ -903,13 +1047,15 @@ def segment(text: str, *, layout: str = "plain",
         # bold marks) are blanks; it has the same length, so every offset is an offset into the
         # original text
         blocks, text = _join_broken_lines(text, blocks, ranges)
+    facts = _TextFacts(text)
+    cyrillic = facts.cyrillic
     labels_by_block = [_find_labels(text, s, e) for s, e, _ in blocks]
     all_labels = [lab for labs in labels_by_block for lab in labs]
     transcript = _transcript_mode(all_labels, {s for s, _, _ in blocks})
 
     labels_by_block = [[lab for lab in labs if transcript or not lab.mixed] for labs in labels_by_block]
     # short unpunctuated lines; a run of them is a list or a signature table, not headings
-    short_line = [not labels_by_block[i] and _heading_like(text[s:e], max_words=14, min_words=1)
+    short_line = [not labels_by_block[i] and e - s <= _MAX_HEADING_CHARS and _heading_like(text[s:e], max_words=14, min_words=1)
                   for i, (s, e, _) in enumerate(blocks)]
     # ... except a lettered section heading ("A. Periodic Review") under a section heading
     section = [short_line[i] and _SECTION_LETTER_RE.match(text, s, e) is not None for i, (s, e, _) in enumerate(blocks)]
@@ -926,7 +1072,7 @@ def segment(text: str, *, layout: str = "plain",
         standfirst_slot = (layout == "news" and bi == 1 and para == first_para + 1
                            and blocks[0][2] == first_para and not is_last and blocks[2][2] != para
                            and not labels)
-        if not labels and _DIVIDER_RE.fullmatch(line):
+        if not labels and (line[0] in _DIVIDER_CHARS or line[0].isspace()) and _DIVIDER_RE.fullmatch(line):
             speaker = None   # a divider starts a new section; its first speaker is labelled again
             continue
 
@@ -939,7 +1085,7 @@ def segment(text: str, *, layout: str = "plain",
                 whole_kind = STANDFIRST   # a standfirst written without a full stop
             elif layout == "news" and _heading_like(line, max_words=14, min_words=1) and not is_last:
                 whole_kind = SUBHEADING
-            elif (layout in (PLAIN, UN_DEBATE) and not is_last
+            elif (layout in (PLAIN, UN_DEBATE) and not is_last and len(line) <= _MAX_HEADING_CHARS
                   and (speaker is None or _title_case(line))
                   and _heading_like(line, max_words=10, min_words=1)
                   and (line.split(None, 1)[0] not in _SENTENCE_SUBJECTS or _title_case(line))
@@ -980,14 +1126,14 @@ def segment(text: str, *, layout: str = "plain",
             ts, te = _trim(text, ts, te)
             if ts >= te:
                 continue
-            for a, b, flags in _sentence_spans(text, ts, te):
+            for a, b, flags in _sentence_spans(text, ts, te, facts):
                 a, b = _strip_notes(text, a, b)
                 # UN records: changes in the chair, and footnote or page numbers standing alone
                 if layout == UN_DEBATE and ((text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b))
                                             or not _HAS_LETTER_RE.search(text, a, b)):
                     continue
                 if a < b:
-                    line_units.append(Unit(a, b, BODY, spk, _flags(text, a, b, flags)))
+                    line_units.append(Unit(a, b, BODY, spk, _flags(text, a, b, flags) if flags or cyrillic else ()))
 
         if standfirst_slot and len(line_units) == 1:
             u = line_units[0]
