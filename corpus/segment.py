@@ -87,6 +87,24 @@ class Unit:
         return text[self.start:self.end]
 
 
+_new_object = object.__new__
+
+
+def _unit(start: int, end: int, kind: str, speaker_span: tuple[int, int] | None, flags: tuple[str, ...]) -> Unit:
+    """Unit(start, end, kind, speaker_span, flags), made without the five object.__setattr__ calls
+    of a frozen dataclass's __init__ (this runs for every unit, and they take half the time): the
+    same fields written into the new instance's __dict__, so equality, hash, repr and frozenness
+    are the dataclass's own."""
+    u = _new_object(Unit)
+    d = u.__dict__
+    d["start"] = start
+    d["end"] = end
+    d["kind"] = kind
+    d["speaker_span"] = speaker_span
+    d["flags"] = flags
+    return u
+
+
 # ---------------------------------------------------------------------------------------------
 # character classes
 
@@ -457,6 +475,7 @@ _SPLIT_INITIALISM_RIGHT_RE = re.compile(r"[A-Z]\.(?=[\s,;:\-–)\"”’]|$)")
 
 
 _CLOSING_QUOTE_CHARS = frozenset("\"”»’")  # what _CLOSING_QUOTE_END_RE looks for at a sentence end
+_NOTE_END_CHARS = frozenset(")>]*")   # what a trailing note, citation or bold mark ends in
 
 
 def _split_initialism(text: str, prev: int, le: int, c: int, nxt: int) -> bool:
@@ -545,9 +564,43 @@ def _holds_any(chunk: str, chars: tuple[str, ...]) -> bool:
     return False
 
 
+_PLAIN_LAST_BAD = _NOTE_END_CHARS | _CLOSING_QUOTE_CHARS
+
+
+def _plain_spans(text: str, lo: int, pieces: list[str]) -> list[tuple[int, int, tuple[str, ...]]] | None:
+    """The finished units of a turn made of sentencex's sentences `pieces` (starting at `lo`, with
+    no quotation marks and no added cuts), or None unless every sentence is plain: it opens with
+    a letter that is not lower case (no list marker, note or page mark) and ends in none of the
+    characters a note, a citation, a bold mark or a quotation ends in. Then no rule of the cut
+    loop in `_sentence_spans` can drop a cut (each sentence but the last is longer than an
+    enumerator, does not end in a lone initial, and the next one does not open in lower case or
+    with a digit), `_strip_notes` only trims the trailing blanks, and each unit is its sentence
+    without them. (One pass over the sentences' ends; this runs for most turns.)"""
+    out = []
+    a = lo
+    n = len(pieces) - 1
+    for i, p in enumerate(pieces):
+        first = p[:1]
+        if not first.isalpha() or first.islower() or (first in "Pp" and text.startswith("age", a + 1)):
+            return None
+        r = p.rstrip()
+        last = r[-1]
+        if i < n:
+            if last in _PLAIN_LAST_BAD or len(r) <= 8:
+                return None
+            if last == "." and "A" <= r[-2] <= "Z" and not (r[-3].isalnum() or r[-3] == "_"):
+                return None   # a lone initial ("U.") sentencex may have cut off "U.S.-U.K."
+        elif last in _NOTE_END_CHARS:
+            return None
+        out.append((a, a + len(r), ()))
+        a += len(p)
+    return out
+
+
 def _sentence_spans(text: str, lo: int, hi: int,
-                    facts: _TextFacts | None = None) -> list[tuple[int, int, tuple[str, ...]]]:
-    """Sentences of text[lo:hi] as (start, end, flags), untrimmed ends allowed."""
+                    facts: _TextFacts | None = None) -> tuple[list[tuple[int, int, tuple[str, ...]]], bool]:
+    """Sentences of text[lo:hi] as (start, end, flags), untrimmed ends allowed, and whether they
+    are finished units already (see `_plain_spans`)."""
     if facts is None:
         facts = _TextFacts(text)
     chunk = text[lo:hi]
@@ -572,14 +625,18 @@ def _sentence_spans(text: str, lo: int, hi: int,
         regions, unclosed = _quote_regions(text, lo, hi)
     else:
         regions, unclosed = [], []
-    if not added and not regions and not unclosed and pieces is not None and _all_cuts_stand(pieces):
+    if not added and not regions and not unclosed and pieces is not None:
         # the common case: sentencex's cuts are the units' cuts
-        edges = [lo, *[lo + o for o in offsets], hi]
-        return [(a, b, ()) for a, b in zip(edges, edges[1:])]
+        plain = _plain_spans(text, lo, pieces)
+        if plain is not None:
+            return plain, True
+        if _all_cuts_stand(pieces):
+            edges = [lo, *[lo + o for o in offsets], hi]
+            return [(a, b, ()) for a, b in zip(edges, edges[1:])], False
     cut_set = {lo + o for o in offsets}
     cut_set.update(added)
     if not cut_set and not regions:
-        return [(lo, hi, ())]
+        return [(lo, hi, ())], False
     flagged: list[tuple[int, int]] = []   # stretches whose units get "unbalanced_quote"
     long_quotes: list[tuple[int, int]] = []  # stretches whose units get "long_quote"
     # a balanced quotation stays one unit with its attribution, unless it quotes a whole
@@ -653,8 +710,8 @@ def _sentence_spans(text: str, lo: int, hi: int,
         prev = c
 
     edges = [lo, *kept, hi]
-    if not flagged and not long_quotes:   # the common case: no flags to work out
-        return [(a, b, ()) for a, b in zip(edges, edges[1:])]
+    if not flagged and not long_quotes:   # no flags to work out
+        return [(a, b, ()) for a, b in zip(edges, edges[1:])], False
     spans = []
     flag_at = sorted(s for s, _ in flagged)
     for a, b in zip(edges, edges[1:]):
@@ -663,7 +720,7 @@ def _sentence_spans(text: str, lo: int, hi: int,
         if any(qa < b and a < qb for qa, qb in long_quotes):
             flags += (FLAG_LONG_QUOTE,)
         spans.append((a, b, flags))
-    return spans
+    return spans, False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -678,9 +735,6 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     while b > a and text[b - 1].isspace():
         b -= 1
     return a, b
-
-
-_NOTE_END_CHARS = frozenset(")>]*")
 
 
 def _strip_notes(text: str, a: int, b: int) -> tuple[int, int]:
@@ -1103,7 +1157,7 @@ def segment(text: str, *, layout: str = "plain",
                 heading_at = bi
             a, b = _strip_footnote_mark(text, *_strip_notes(text, bs, be))
             if a < b:
-                units.append(Unit(a, b, whole_kind, None, _flags(text, a, b, ())))
+                units.append(_unit(a, b, whole_kind, None, _flags(text, a, b, ())))
             continue
 
         # speaker turns of this line
@@ -1115,7 +1169,7 @@ def segment(text: str, *, layout: str = "plain",
                 # the title line run into the first label is a heading, not the speaker's words
                 a, b = _strip_footnote_mark(text, *_strip_notes(text, cur, lab.start))
                 if a < b:
-                    line_units.append(Unit(a, b, SUBHEADING, None, _flags(text, a, b, ())))
+                    line_units.append(_unit(a, b, SUBHEADING, None, _flags(text, a, b, ())))
             elif lab.start > cur:
                 turns.append((cur, lab.start, cur_speaker))
             cur, cur_speaker = lab.end, lab.name
@@ -1126,18 +1180,36 @@ def segment(text: str, *, layout: str = "plain",
             ts, te = _trim(text, ts, te)
             if ts >= te:
                 continue
-            for a, b, flags in _sentence_spans(text, ts, te, facts):
-                a, b = _strip_notes(text, a, b)
+            spans, finished = _sentence_spans(text, ts, te, facts)
+            if finished:
+                if layout != UN_DEBATE and not cyrillic:
+                    line_units += [_unit(a, b, BODY, spk, ()) for a, b, _ in spans]
+                    continue
+                for a, b, _ in spans:
+                    if layout == UN_DEBATE and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b):
+                        continue
+                    line_units.append(_unit(a, b, BODY, spk, _flags(text, a, b, ()) if cyrillic else ()))
+                continue
+            for a, b, flags in spans:
+                # the fast path of _strip_notes, inlined (this runs for every unit)
+                first = text[a]
+                lettered = False
+                if first.isalpha() and not first.islower() and (first not in "Pp" or not text.startswith("age", a + 1)):
+                    while text[b - 1].isspace():
+                        b -= 1
+                    lettered = text[b - 1] not in _NOTE_END_CHARS
+                if not lettered:
+                    a, b = _strip_notes(text, a, b)
                 # UN records: changes in the chair, and footnote or page numbers standing alone
                 if layout == UN_DEBATE and ((text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b))
-                                            or not _HAS_LETTER_RE.search(text, a, b)):
+                                            or not (lettered or _HAS_LETTER_RE.search(text, a, b))):
                     continue
                 if a < b:
-                    line_units.append(Unit(a, b, BODY, spk, _flags(text, a, b, flags) if flags or cyrillic else ()))
+                    line_units.append(_unit(a, b, BODY, spk, _flags(text, a, b, flags) if flags or cyrillic else ()))
 
         if standfirst_slot and len(line_units) == 1:
             u = line_units[0]
-            line_units = [Unit(u.start, u.end, STANDFIRST, u.speaker_span, u.flags)]
+            line_units = [_unit(u.start, u.end, STANDFIRST, u.speaker_span, u.flags)]
         units.extend(line_units)
     return units
 
