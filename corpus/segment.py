@@ -209,11 +209,16 @@ class _Label:
     after_heading: bool = False   # follows a title line run into it at the line start
 
 
+_LABEL_WORD_SEP_RE = re.compile(r"[ ,]+")
+
+
 def _label_words(name: str) -> list[str]:
-    return [w for w in re.split(r"[ ,]+", name) if w]
+    return [w for w in _LABEL_WORD_SEP_RE.split(name) if w]
 
 
 def _is_caps(word: str) -> bool:
+    if word.isascii():   # ASCII letters are all cased: "a letter, and every letter upper case"
+        return word.isupper()
     letters = [c for c in word if c.isalpha()]
     return bool(letters) and all(c.isupper() for c in letters)
 
@@ -548,7 +553,7 @@ class _TextFacts:
 
     def __init__(self, text: str):
         self.quotes = tuple(q for q in _DQUOTE_CHARS if q in text)
-        self.closers = tuple(q for q in _MISSED_QUOTE_CLOSERS if q in text)
+        self.closers = tuple(q for q in self.quotes if q in _MISSED_QUOTE_CLOSERS)
         if text.isascii():
             self.cyrillic = False
         else:
@@ -625,8 +630,12 @@ def _sentence_spans(text: str, lo: int, hi: int,
         regions, unclosed = _quote_regions(text, lo, hi)
     else:
         regions, unclosed = [], []
-    if not added and not regions and not unclosed and pieces is not None:
-        # the common case: sentencex's cuts are the units' cuts
+    if not regions and not unclosed and pieces is not None:
+        # the common case: sentencex's cuts (and the added ones) are the units' cuts
+        if added:
+            edges = sorted({0, *offsets, *(p - lo for p in added), hi - lo})
+            pieces = [chunk[a:b] for a, b in zip(edges, edges[1:])]
+            offsets = edges[1:-1]
         plain = _plain_spans(text, lo, pieces)
         if plain is not None:
             return plain, True
@@ -634,7 +643,7 @@ def _sentence_spans(text: str, lo: int, hi: int,
             edges = [lo, *[lo + o for o in offsets], hi]
             return [(a, b, ()) for a, b in zip(edges, edges[1:])], False
     cut_set = {lo + o for o in offsets}
-    cut_set.update(added)
+    cut_set.update(added)   # (already in offsets if the pieces were re-cut above: a set)
     if not cut_set and not regions:
         return [(lo, hi, ())], False
     flagged: list[tuple[int, int]] = []   # stretches whose units get "unbalanced_quote"
@@ -844,6 +853,10 @@ def _heading_core(s: str) -> str:
 
 
 _MAX_HEADING_CHARS = 130
+_INNER_SENTENCE_END_RE = re.compile(r"[.!?…][\"”’)]?\s")
+# A line whose last character is one of these is never heading-like: `_heading_core` leaves that
+# end alone and `_ends_open` rejects it (a quick exit for the many short lines that are sentences).
+_NO_HEADING_END = frozenset(_TERMINAL + ":;,—–-")
 
 
 def _heading_like(s: str, max_words: int, min_words: int) -> bool:
@@ -864,7 +877,7 @@ def _heading_like(s: str, max_words: int, min_words: int) -> bool:
     first = s.lstrip("“\"'‘(")[:1]
     if not (first.isupper() or first.isdigit()):
         return False
-    if not _ends_open(s) or re.search(r"[.!?…][\"”’)]?\s", s):
+    if not _ends_open(s) or _INNER_SENTENCE_END_RE.search(s):
         return False
     # a heading does not end in a word that needs the next one ("the", "our", "cannot")
     return words[-1].lower() not in _LABEL_CONNECTORS | _CONTINUING_WORDS
@@ -1109,7 +1122,8 @@ def segment(text: str, *, layout: str = "plain",
 
     labels_by_block = [[lab for lab in labs if transcript or not lab.mixed] for labs in labels_by_block]
     # short unpunctuated lines; a run of them is a list or a signature table, not headings
-    short_line = [not labels_by_block[i] and e - s <= _MAX_HEADING_CHARS and _heading_like(text[s:e], max_words=14, min_words=1)
+    short_line = [not labels_by_block[i] and e - s <= _MAX_HEADING_CHARS and text[e - 1] not in _NO_HEADING_END
+                  and _heading_like(text[s:e], max_words=14, min_words=1)
                   for i, (s, e, _) in enumerate(blocks)]
     # ... except a lettered section heading ("A. Periodic Review") under a section heading
     section = [short_line[i] and _SECTION_LETTER_RE.match(text, s, e) is not None for i, (s, e, _) in enumerate(blocks)]
@@ -1140,6 +1154,7 @@ def segment(text: str, *, layout: str = "plain",
             elif layout == "news" and _heading_like(line, max_words=14, min_words=1) and not is_last:
                 whole_kind = SUBHEADING
             elif (layout in (PLAIN, UN_DEBATE) and not is_last and len(line) <= _MAX_HEADING_CHARS
+                  and line[-1] not in _NO_HEADING_END
                   and (speaker is None or _title_case(line))
                   and _heading_like(line, max_words=10, min_words=1)
                   and (line.split(None, 1)[0] not in _SENTENCE_SUBJECTS or _title_case(line))
