@@ -305,6 +305,9 @@ def _label_after_heading(text: str, a: int, b: int) -> int | None:
     return None
 
 
+_NO_LABELS: tuple[_Label, ...] = ()
+
+
 def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
     """Speaker-label candidates in line text[lo:hi] (before transcript-mode filtering)."""
     if text[lo] != "Q" and text.find(":", lo, hi) < 0:   # a label is "Q" or ends in a colon
@@ -1042,8 +1045,7 @@ def _continues(prev: str, nxt: str) -> bool:
         return True
     if prev[-1] == ",":
         return False
-    words = prev.split()
-    last = words[-1]
+    last = prev.rsplit(None, 1)[-1]   # (prev grows as lines are joined: split it only if needed)
     nxt_first = nxt.split(None, 1)[0].strip("“\"'‘(,.;:")
     if nxt_first in _SUBJECT_PRONOUNS:   # "We cannot" / "We will not ...": a new sentence
         return False
@@ -1053,7 +1055,10 @@ def _continues(prev: str, nxt: str) -> bool:
     # a name broken over two lines ("the reform of the Security" / "Council."): running text (a
     # lower-case word that is not a particle: not a Title Case heading) ends in a capitalised word
     # and the next line goes on with one that does not open a sentence or address someone
-    return (last[:1].isupper() and last[-1].isalpha() and nxt_first[:1].isupper() and len(words) >= 4
+    if not (last[:1].isupper() and last[-1].isalpha() and nxt_first[:1].isupper()):
+        return False
+    words = prev.split()
+    return (len(words) >= 4
             and nxt_first not in _NON_LABEL_STARTERS and not (len(nxt) < 60 and _ADDRESS_RE.match(nxt))
             and any(len(w) > 3 and w.isalpha() and w.islower() and w not in _LABEL_CONNECTORS
                     for w in (x.strip(",;:“”\"'‘’()") for x in words)))
@@ -1069,10 +1074,13 @@ def _join_broken_lines(text: str, blocks: list[tuple[int, int, int]],
             ps, pe, ppara = out[-1]
             # only line breaks separate them (no exclude range in between); across a blank line
             # (a page break of the PDF) only a line going on in lower case continues
-            k = bisect.bisect_left(exclude, (pe, -1))
-            gap_excluded = (k < len(exclude) and exclude[k][0] < s) or (k > 0 and exclude[k - 1][1] > pe)
-            if "\n" in text[pe:s] and not text[pe:s].strip() and not gap_excluded \
-                    and _continues(text[ps:pe], text[s:e]) and (para == ppara or text[s].islower()):
+            gap_excluded = False
+            if exclude:
+                k = bisect.bisect_left(exclude, (pe, -1))
+                gap_excluded = (k < len(exclude) and exclude[k][0] < s) or (k > 0 and exclude[k - 1][1] > pe)
+            gap = text[pe:s]
+            if "\n" in gap and not gap.strip() and not gap_excluded \
+                    and (para == ppara or text[s].islower()) and _continues(text[ps:pe], text[s:e]):
                 out[-1] = (ps, e, ppara)
                 breaks.append((pe, s))
                 continue
@@ -1116,11 +1124,14 @@ def segment(text: str, *, layout: str = "plain",
         blocks, text = _join_broken_lines(text, blocks, ranges)
     facts = _TextFacts(text)
     cyrillic = facts.cyrillic
-    labels_by_block = [_find_labels(text, s, e) for s, e, _ in blocks]
+    # a label is "Q" or ends in a colon: most lines have neither (tested here, without a call)
+    labels_by_block = [_find_labels(text, s, e) if text[s] == "Q" or text.find(":", s, e) >= 0 else _NO_LABELS
+                       for s, e, _ in blocks]
     all_labels = [lab for labs in labels_by_block for lab in labs]
-    transcript = _transcript_mode(all_labels, {s for s, _, _ in blocks})
+    transcript = bool(all_labels) and _transcript_mode(all_labels, {s for s, _, _ in blocks})
 
-    labels_by_block = [[lab for lab in labs if transcript or not lab.mixed] for labs in labels_by_block]
+    if not transcript and any(lab.mixed for lab in all_labels):
+        labels_by_block = [[lab for lab in labs if not lab.mixed] if labs else labs for labs in labels_by_block]
     # short unpunctuated lines; a run of them is a list or a signature table, not headings
     short_line = [not labels_by_block[i] and e - s <= _MAX_HEADING_CHARS and text[e - 1] not in _NO_HEADING_END
                   and _heading_like(text[s:e], max_words=14, min_words=1)
