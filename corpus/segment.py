@@ -113,8 +113,7 @@ _CLOSERS = "\"”»’')]"
 _SENTENCE_END_CHARS = set(".!?…>)]\"”»")
 _OPEN_QUOTES = "“„«"
 _CLOSE_QUOTES = "”»"
-_ALL_DQUOTES = set('"“”„«»')
-_DQUOTE_RE = re.compile('["“”„«»]')
+_DQUOTE_CHARS = "\"“”„«»"
 
 # A stage note: a parenthetical that starts with a capital letter and ends in a full stop
 # (`(Applause.)`, `(Speaks in Ukrainian. No translation provided.)`), or one of the transcript
@@ -384,12 +383,24 @@ def _transcript_mode(labels: Iterable[_Label], line_starts: set[int]) -> bool:
 # quotations
 
 
-def _quote_events(text: str, lo: int, hi: int) -> list[tuple[int, str]]:
-    """(position, 'open'|'close'|'?') for every double quote mark in text[lo:hi]."""
+def _char_positions(text: str, lo: int, hi: int, chars: Iterable[str]) -> list[int]:
+    """Sorted positions in text[lo:hi] of any of `chars` (str.find, which scans far faster than a
+    regex character class)."""
+    out: list[int] = []
+    for ch in chars:
+        i = text.find(ch, lo, hi)
+        while i >= 0:
+            out.append(i)
+            i = text.find(ch, i + 1, hi)
+    out.sort()
+    return out
+
+
+def _quote_events(text: str, lo: int, hi: int, quote_chars: Iterable[str] = ()) -> list[tuple[int, str]]:
+    """(position, 'open'|'close'|'?') for every double quote mark in text[lo:hi]; `quote_chars`,
+    if given, are the marks the whole text holds (the others need not be looked for)."""
     events = []
-    # the regex engine finds the marks; Python only looks at them (this runs for every turn)
-    for m in _DQUOTE_RE.finditer(text, lo, hi):
-        i = m.start()
+    for i in _char_positions(text, lo, hi, quote_chars or _DQUOTE_CHARS):
         ch = text[i]
         if ch in _OPEN_QUOTES:
             events.append((i, "open"))
@@ -417,14 +428,15 @@ def _quote_events(text: str, lo: int, hi: int) -> list[tuple[int, str]]:
     return events
 
 
-def _quote_regions(text: str, lo: int, hi: int) -> tuple[list[tuple[int, int]], list[int]]:
+def _quote_regions(text: str, lo: int, hi: int,
+                   quote_chars: Iterable[str] = ()) -> tuple[list[tuple[int, int]], list[int]]:
     """Outermost balanced quotations as (open, close) positions, and the positions of opening
     quotes never closed in text[lo:hi]. One level of nesting is understood, because archive
     texts write inner quotations with the same ASCII mark ("a "so-called" plan")."""
     regions: list[tuple[int, int]] = []
     unclosed: list[int] = []
     stack: list[int] = []
-    for pos, kind in _quote_events(text, lo, hi):
+    for pos, kind in _quote_events(text, lo, hi, quote_chars):
         if kind == "?":
             kind = "close" if stack else "open"
         # `..., "she said.`: a mark followed by an attribution ends the quotation however it is
@@ -498,15 +510,17 @@ def _is_attribution(fragment: str) -> bool:
     return len(fragment.split()) <= 15 and _ATTRIBUTION_RE.fullmatch(fragment) is not None
 
 
-def _sentencex_cuts(chunk: str) -> tuple[list[int], list[str] | None]:
+def _sentencex_cuts(chunk: str, pieces: list[str] | None = None) -> tuple[list[int], list[str] | None]:
     """Offsets (0 < o < len(chunk)) where sentencex starts a sentence in `chunk`, and its
     sentences (None if they do not add up to the chunk).
 
     sentencex's `segment` returns the sentences themselves, non-destructively (they add up to the
     text), and is about twice as fast as `get_sentence_boundaries`, which builds a dict per
     sentence; the running sum of their lengths gives the same offsets. Should the pieces ever
-    not add up to the chunk (a sentencex change), the offsets are taken from the boundaries."""
-    pieces = sentencex.segment("en", chunk)
+    not add up to the chunk (a sentencex change), the offsets are taken from the boundaries.
+    `pieces`: sentencex's sentences of `chunk` if already at hand."""
+    if pieces is None:
+        pieces = sentencex.segment("en", chunk)
     ends = list(accumulate(map(len, pieces)))
     if ends and ends[-1] == len(chunk):
         ends.pop()
@@ -539,7 +553,6 @@ def _all_cuts_stand(pieces: list[str]) -> bool:
     return True
 
 
-_DQUOTE_CHARS = "\"“”„«»"
 _MISSED_QUOTE_CLOSERS = "\"”»"   # the quote marks _MISSED_QUOTE_BOUNDARY_RE can match
 # a superset of _MERGED_BEFORE_I_RE's matches, found fast (a literal full stop leads the pattern)
 _MERGE_STOP_RE = re.compile(r"\.[ \t]+[IA]")
@@ -575,21 +588,22 @@ def _holds_any(chunk: str, chars: tuple[str, ...]) -> bool:
 _PLAIN_LAST_BAD = _NOTE_END_CHARS | _CLOSING_QUOTE_CHARS
 
 
-def _plain_spans(text: str, lo: int, pieces: list[str]) -> list[tuple[int, int, tuple[str, ...]]] | None:
-    """The finished units of a turn made of sentencex's sentences `pieces` (starting at `lo`, with
-    no quotation marks and no added cuts), or None unless every sentence is plain: it opens with
-    a letter that is not lower case (no list marker, note or page mark) and ends in none of the
-    characters a note, a citation, a bold mark or a quotation ends in. Then no rule of the cut
-    loop in `_sentence_spans` can drop a cut (each sentence but the last is longer than an
+def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> list[tuple[int, int, tuple[str, ...]]] | None:
+    """The finished units of the turn text[lo:hi] made of sentencex's sentences `pieces` (with no
+    quotation marks and no added cuts), or None unless every sentence is plain: it opens with a
+    letter that is not lower case (no list marker, note, quotation or page mark) and ends in none
+    of the characters a note, a citation, a bold mark or a quotation ends in. Then no rule of the
+    cut loop in `_sentence_spans` can drop a cut (each sentence but the last is longer than an
     enumerator, does not end in a lone initial, and the next one does not open in lower case or
     with a digit), `_strip_notes` only trims the trailing blanks, and each unit is its sentence
-    without them. (One pass over the sentences' ends; this runs for most turns.)"""
+    without them. None also if the pieces do not add up to the turn. (One pass over the
+    sentences' ends; this runs for most turns.)"""
     out = []
     a = lo
     n = len(pieces) - 1
     for i, p in enumerate(pieces):
         first = p[:1]
-        if not first.isalpha() or first.islower() or (first in "Pp" and text.startswith("age", a + 1)):
+        if not first.isalpha() or first.islower() or (first == "P" and p.startswith("age", 1)):
             return None
         r = p.rstrip()
         last = r[-1]
@@ -602,7 +616,7 @@ def _plain_spans(text: str, lo: int, pieces: list[str]) -> list[tuple[int, int, 
             return None
         out.append((a, a + len(r), ()))
         a += len(p)
-    return out
+    return out if a == hi else None
 
 
 def _sentence_spans(text: str, lo: int, hi: int,
@@ -612,36 +626,49 @@ def _sentence_spans(text: str, lo: int, hi: int,
     if facts is None:
         facts = _TextFacts(text)
     chunk = text[lo:hi]
-    offsets, pieces = _sentencex_cuts(chunk)
+    pieces = sentencex.segment("en", chunk)
     added: list[int] = []
-    # boundaries sentencex missed after a closing quote ("... ‘fine.’ Ok.” Yes.")
-    if facts.closers and _holds_any(chunk, facts.closers):
-        for m in _MISSED_QUOTE_BOUNDARY_RE.finditer(text, lo, hi):
-            p = m.end()
-            while p < hi and text[p].isspace():
-                p += 1
-            if p < hi:
-                added.append(p)
+    # boundaries sentencex missed after a closing quote ("... ‘fine.’ Ok.” Yes."): the regex
+    # is tried at the closing marks only (the text's own marks, found by str.find)
+    if facts.closers:
+        for q in _char_positions(text, lo, hi, facts.closers):
+            if q > lo and text[q - 1] in _TERMINAL:
+                m = _MISSED_QUOTE_BOUNDARY_RE.match(text, q - 1, hi)
+                if m:
+                    p = m.end()
+                    while p < hi and text[p].isspace():
+                        p += 1
+                    if p < hi:
+                        added.append(p)
+    # "... to me. I will": the regex is tried only at the full stops found in the whole text
+    # before a blank and "I" or "A" (every place it can match)
     stops = facts.merge_stops
     k = bisect.bisect_left(stops, lo)
-    if k < len(stops) and stops[k] < hi:
-        for m in _MERGED_BEFORE_I_RE.finditer(text, lo, hi):
+    while k < len(stops) and stops[k] < hi:
+        m = _MERGED_BEFORE_I_RE.match(text, stops[k], hi)
+        k += 1
+        if m:
             w = _WORD_BEFORE_STOP_RE.search(text, max(lo, m.start() - 24), m.start())
             if w and w.group(1) not in _LOWER_ABBREVIATIONS:
                 added.append(m.end())
     if facts.quotes and _holds_any(chunk, facts.quotes):
-        regions, unclosed = _quote_regions(text, lo, hi)
+        regions, unclosed = _quote_regions(text, lo, hi, facts.quotes)
     else:
         regions, unclosed = [], []
+    if not added and not regions and not unclosed:
+        plain = _plain_spans(text, lo, hi, pieces)   # the common case
+        if plain is not None:
+            return plain, True
+    offsets, pieces = _sentencex_cuts(chunk, pieces)
     if not regions and not unclosed and pieces is not None:
-        # the common case: sentencex's cuts (and the added ones) are the units' cuts
+        # sentencex's cuts (and the added ones) are the units' cuts
         if added:
             edges = sorted({0, *offsets, *(p - lo for p in added), hi - lo})
             pieces = [chunk[a:b] for a, b in zip(edges, edges[1:])]
             offsets = edges[1:-1]
-        plain = _plain_spans(text, lo, pieces)
-        if plain is not None:
-            return plain, True
+            plain = _plain_spans(text, lo, hi, pieces)
+            if plain is not None:
+                return plain, True
         if _all_cuts_stand(pieces):
             edges = [lo, *[lo + o for o in offsets], hi]
             return [(a, b, ()) for a, b in zip(edges, edges[1:])], False
@@ -1123,7 +1150,6 @@ def segment(text: str, *, layout: str = "plain",
         # original text
         blocks, text = _join_broken_lines(text, blocks, ranges)
     facts = _TextFacts(text)
-    cyrillic = facts.cyrillic
     # a label is "Q" or ends in a colon: most lines have neither (tested here, without a call)
     labels_by_block = [_find_labels(text, s, e) if text[s] == "Q" or text.find(":", s, e) >= 0 else _NO_LABELS
                        for s, e, _ in blocks]
@@ -1143,8 +1169,15 @@ def segment(text: str, *, layout: str = "plain",
     units: list[Unit] = []
     speaker: tuple[int, int] | None = None
     first_para = blocks[0][2] if blocks else 0
+    lines_may_be_body = layout != NEWS   # (a news line can be a headline or standfirst at any length)
     for bi, (bs, be, para) in enumerate(blocks):
         labels = labels_by_block[bi]
+        if (lines_may_be_body and not labels and (be - bs > _MAX_HEADING_CHARS or text[be - 1] in _NO_HEADING_END)
+                and text[bs] not in _DIVIDER_CHARS and not text[bs].isspace()):
+            # most lines: no speaker label, too long or too finished for a heading, not a
+            # divider; the rules below would make them one turn of the current speaker
+            _add_turn_units(units, text, bs, be, speaker, facts, layout)
+            continue
         is_last = bi == len(blocks) - 1
         line = text[bs:be]
         # news: the paragraph right after the headline, alone in its paragraph, with body after it
@@ -1203,41 +1236,48 @@ def segment(text: str, *, layout: str = "plain",
         speaker = cur_speaker
 
         for ts, te, spk in turns:
-            ts, te = _trim(text, ts, te)
-            if ts >= te:
-                continue
-            spans, finished = _sentence_spans(text, ts, te, facts)
-            if finished:
-                if layout != UN_DEBATE and not cyrillic:
-                    line_units += [_unit(a, b, BODY, spk, ()) for a, b, _ in spans]
-                    continue
-                for a, b, _ in spans:
-                    if layout == UN_DEBATE and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b):
-                        continue
-                    line_units.append(_unit(a, b, BODY, spk, _flags(text, a, b, ()) if cyrillic else ()))
-                continue
-            for a, b, flags in spans:
-                # the fast path of _strip_notes, inlined (this runs for every unit)
-                first = text[a]
-                lettered = False
-                if first.isalpha() and not first.islower() and (first not in "Pp" or not text.startswith("age", a + 1)):
-                    while text[b - 1].isspace():
-                        b -= 1
-                    lettered = text[b - 1] not in _NOTE_END_CHARS
-                if not lettered:
-                    a, b = _strip_notes(text, a, b)
-                # UN records: changes in the chair, and footnote or page numbers standing alone
-                if layout == UN_DEBATE and ((text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b))
-                                            or not (lettered or _HAS_LETTER_RE.search(text, a, b))):
-                    continue
-                if a < b:
-                    line_units.append(_unit(a, b, BODY, spk, _flags(text, a, b, flags) if flags or cyrillic else ()))
+            _add_turn_units(line_units, text, ts, te, spk, facts, layout)
 
         if standfirst_slot and len(line_units) == 1:
             u = line_units[0]
             line_units = [_unit(u.start, u.end, STANDFIRST, u.speaker_span, u.flags)]
         units.extend(line_units)
     return units
+
+
+def _add_turn_units(out: list[Unit], text: str, ts: int, te: int, spk: tuple[int, int] | None,
+                    facts: _TextFacts, layout: str) -> None:
+    """Append the body units of the speaker turn text[ts:te] to `out`."""
+    ts, te = _trim(text, ts, te)
+    if ts >= te:
+        return
+    cyrillic = facts.cyrillic
+    spans, finished = _sentence_spans(text, ts, te, facts)
+    if finished:
+        if layout != UN_DEBATE and not cyrillic:
+            out += [_unit(a, b, BODY, spk, ()) for a, b, _ in spans]
+            return
+        for a, b, _ in spans:
+            if layout == UN_DEBATE and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b):
+                continue
+            out.append(_unit(a, b, BODY, spk, _flags(text, a, b, ()) if cyrillic else ()))
+        return
+    for a, b, flags in spans:
+        # the fast path of _strip_notes, inlined (this runs for every unit)
+        first = text[a]
+        lettered = False
+        if first.isalpha() and not first.islower() and (first not in "Pp" or not text.startswith("age", a + 1)):
+            while text[b - 1].isspace():
+                b -= 1
+            lettered = text[b - 1] not in _NOTE_END_CHARS
+        if not lettered:
+            a, b = _strip_notes(text, a, b)
+        # UN records: changes in the chair, and footnote or page numbers standing alone
+        if layout == UN_DEBATE and ((text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b))
+                                    or not (lettered or _HAS_LETTER_RE.search(text, a, b))):
+            continue
+        if a < b:
+            out.append(_unit(a, b, BODY, spk, _flags(text, a, b, flags) if flags or cyrillic else ()))
 
 
 def _flags(text: str, a: int, b: int, flags: tuple[str, ...]) -> tuple[str, ...]:
