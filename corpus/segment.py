@@ -554,8 +554,11 @@ def _all_cuts_stand(pieces: list[str]) -> bool:
 
 
 _MISSED_QUOTE_CLOSERS = "\"”»"   # the quote marks _MISSED_QUOTE_BOUNDARY_RE can match
-# a superset of _MERGED_BEFORE_I_RE's matches, found fast (a literal full stop leads the pattern)
+# a superset of _MERGED_BEFORE_I_RE's matches, found fast (a literal full stop leads the pattern),
+# and a tighter one for texts without a full stop before a tab or two blanks (a literal ". "
+# leads it, and "I" or "A" must be followed by a blank or an apostrophe, as in the rule)
 _MERGE_STOP_RE = re.compile(r"\.[ \t]+[IA]")
+_MERGE_STOP_ONE_BLANK_RE = re.compile(r"\. (?=I[ \t'’]|A[ \t])")
 # UTF-8 lead bytes of U+0400..U+053F, which hold every character _CYRILLIC_RE matches
 _CYRILLIC_LEAD_BYTES = (b"\xd0", b"\xd1", b"\xd2", b"\xd3", b"\xd4")
 
@@ -575,7 +578,8 @@ class _TextFacts:
         else:
             raw = text.encode("utf-8", "surrogatepass")
             self.cyrillic = any(b in raw for b in _CYRILLIC_LEAD_BYTES)
-        self.merge_stops = [m.start() for m in _MERGE_STOP_RE.finditer(text)]
+        stop_re = _MERGE_STOP_RE if ".\t" in text or ".  " in text else _MERGE_STOP_ONE_BLANK_RE
+        self.merge_stops = [m.start() for m in stop_re.finditer(text)]
 
 
 def _holds_any(chunk: str, chars: tuple[str, ...]) -> bool:
@@ -1058,14 +1062,20 @@ _SUBJECT_PRONOUNS = frozenset("We They He She You It".split())
 # a line opening with a subject pronoun is an utterance ("It tells me we must be strong"), not a heading
 _SENTENCE_SUBJECTS = _SUBJECT_PRONOUNS | {"I"}
 _TERMINAL_LINE_END_RE = re.compile(r"[.!?…:;][\"”’')\]*]*$")
+_LINE_END_TERMINALS = frozenset(".!?…:;")
+_LINE_END_CLOSERS = frozenset("\"”’')]*")
 _LIST_LINE_RE = re.compile(r"(?:[-–—•▪●◦·‣∙*#>]|o(?=[^\S\n]+[A-Z])|\d{1,3}[.)]|\(?[a-z]\)|\((?:\d{1,3}|[ivx]{1,5})\))[^\S\n]")
+_LIST_LINE_FIRST = frozenset("-–—•▪●◦·‣∙*#>(")   # with digits and a-z, what _LIST_LINE_RE can start with
 
 
 def _continues(prev: str, nxt: str) -> bool:
     """True if line `nxt` goes on with the paragraph (often the sentence) that line `prev` breaks off."""
-    if _TERMINAL_LINE_END_RE.search(prev, max(0, len(prev) - 8)) or prev.endswith("**") or _LIST_LINE_RE.match(nxt):
+    end, first = prev[-1], nxt[0]
+    # (the regexes only where the line's last or the next one's first character allows a match)
+    if end in _LINE_END_TERMINALS or (end in _LINE_END_CLOSERS and _TERMINAL_LINE_END_RE.search(prev, max(0, len(prev) - 8))):
         return False
-    first = nxt[0]
+    if prev.endswith("**") or ((first in _LIST_LINE_FIRST or first.isdigit() or "a" <= first <= "z") and _LIST_LINE_RE.match(nxt)):
+        return False
     if first.islower() or first.isdigit() or first in "“\"‘(":
         return True
     if prev[-1] in "-‐" and len(prev) > 1 and prev[-2].isalpha():
