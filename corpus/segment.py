@@ -555,11 +555,8 @@ def _all_cuts_stand(pieces: list[str]) -> bool:
 
 
 _MISSED_QUOTE_CLOSERS = "\"”»"   # the quote marks _MISSED_QUOTE_BOUNDARY_RE can match
-# a superset of _MERGED_BEFORE_I_RE's matches, found fast (a literal full stop leads the pattern),
-# and a tighter one for texts without a full stop before a tab or two blanks (a literal ". "
-# leads it, and "I" or "A" must be followed by a blank or an apostrophe, as in the rule)
+# a superset of _MERGED_BEFORE_I_RE's matches, found fast (a literal full stop leads the pattern)
 _MERGE_STOP_RE = re.compile(r"\.[ \t]+[IA]")
-_MERGE_STOP_ONE_BLANK_RE = re.compile(r"\. (?=I[ \t'’]|A[ \t])")
 # UTF-8 lead bytes of U+0400..U+053F, which hold every character _CYRILLIC_RE matches
 _CYRILLIC_LEAD_BYTES = (b"\xd0", b"\xd1", b"\xd2", b"\xd3", b"\xd4")
 
@@ -579,8 +576,7 @@ class _TextFacts:
         else:
             raw = text.encode("utf-8", "surrogatepass")
             self.cyrillic = any(b in raw for b in _CYRILLIC_LEAD_BYTES)
-        stop_re = _MERGE_STOP_RE if ".\t" in text or ".  " in text else _MERGE_STOP_ONE_BLANK_RE
-        self.merge_stops = [m.start() for m in stop_re.finditer(text)]
+        self.merge_stops = [m.start() for m in _MERGE_STOP_RE.finditer(text)]
 
 
 def _holds_any(chunk: str, chars: tuple[str, ...]) -> bool:
