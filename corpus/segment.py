@@ -45,7 +45,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, repeat
 from typing import Iterable, Sequence
 
 import sentencex
@@ -322,6 +322,15 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
             continue
         if not _may_end_label(text, lo, c):
             continue
+        # the text after a mixed-case label starts a sentence (not "... point: this is"), so
+        # before a lower-case word only an all-capitals label can end here, and not if the
+        # last letter before the colon is lower case (no bracketed note in between)
+        nxt = _NEXT_CHAR_RE.match(text, colon.end(), hi)
+        nxt_lower = nxt is not None and nxt.group(1).islower()
+        if nxt_lower:
+            i = c - 1 if text[c - 1] == " " else c
+            if text[i - 1].isalpha() and text[i - 1].islower():
+                continue
         window_lo = max(lo, c - MAX_LABEL_CHARS, out[-1].end if out else lo)
         # candidate starts: the line start and every position after a sentence end, earliest first
         starts = [window_lo] if window_lo == lo else []
@@ -351,9 +360,7 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
                 after_heading = True
             elif kind is None or not _after_sentence_end(text, lo, s):
                 continue
-            # the text after a mixed-case label starts a sentence (not "... point: this is")
-            nxt = _NEXT_CHAR_RE.match(text, colon.end(), hi)
-            if kind == "mixed" and nxt and nxt.group(1).islower():
+            if kind == "mixed" and nxt_lower:
                 continue
             words = _label_words(name)
             out.append(_Label(s, c + 1, (s, s + len(name)), kind == "mixed", " ".join(words[-2:]),
@@ -589,8 +596,8 @@ def _holds_any(chunk: str, chars: tuple[str, ...]) -> bool:
 _PLAIN_LAST_BAD = _NOTE_END_CHARS | _CLOSING_QUOTE_CHARS
 
 
-def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> list[tuple[int, int, tuple[str, ...]]] | None:
-    """The finished units of the turn text[lo:hi] made of sentencex's sentences `pieces` (with no
+def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[int], list[int]] | None:
+    """The starts and ends of the finished units of the turn text[lo:hi] made of sentencex's sentences `pieces` (with no
     quotation marks and no added cuts), or None unless every sentence is plain: it opens with a
     letter that is not lower case (no list marker, note, quotation or page mark) and ends in none
     of the characters a note, a citation, a bold mark or a quotation ends in. Then no rule of the
@@ -599,7 +606,8 @@ def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> list[tuple[i
     with a digit), `_strip_notes` only trims the trailing blanks, and each unit is its sentence
     without them. None also if the pieces do not add up to the turn. (One pass over the
     sentences' ends; this runs for most turns.)"""
-    out = []
+    starts: list[int] = []
+    ends: list[int] = []
     a = lo
     n = len(pieces) - 1
     for i, p in enumerate(pieces):
@@ -615,15 +623,15 @@ def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> list[tuple[i
                 return None   # a lone initial ("U.") sentencex may have cut off "U.S.-U.K."
         elif last in _NOTE_END_CHARS:
             return None
-        out.append((a, a + len(r), ()))
+        starts.append(a)
+        ends.append(a + len(r))
         a += len(p)
-    return out if a == hi else None
+    return (starts, ends) if a == hi else None
 
 
-def _sentence_spans(text: str, lo: int, hi: int,
-                    facts: _TextFacts | None = None) -> tuple[list[tuple[int, int, tuple[str, ...]]], bool]:
-    """Sentences of text[lo:hi] as (start, end, flags), untrimmed ends allowed, and whether they
-    are finished units already (see `_plain_spans`)."""
+def _sentence_spans(text: str, lo: int, hi: int, facts: _TextFacts | None = None) -> tuple[list, bool]:
+    """Sentences of text[lo:hi] as (start, end, flags), untrimmed ends allowed, and False; or
+    (starts, ends) of finished units and True (see `_plain_spans`)."""
     if facts is None:
         facts = _TextFacts(text)
     chunk = text[lo:hi]
@@ -1255,16 +1263,18 @@ def segment(text: str, *, layout: str = "plain",
 def _add_turn_units(out: list[Unit], text: str, ts: int, te: int, spk: tuple[int, int] | None,
                     facts: _TextFacts, layout: str) -> None:
     """Append the body units of the speaker turn text[ts:te] to `out`."""
-    ts, te = _trim(text, ts, te)
-    if ts >= te:
-        return
+    if ts >= te or text[ts].isspace() or text[te - 1].isspace():
+        ts, te = _trim(text, ts, te)
+        if ts >= te:
+            return
     cyrillic = facts.cyrillic
     spans, finished = _sentence_spans(text, ts, te, facts)
     if finished:
+        starts, ends = spans
         if layout != UN_DEBATE and not cyrillic:
-            out += [_unit(a, b, BODY, spk, ()) for a, b, _ in spans]
+            out += map(_unit, starts, ends, repeat(BODY), repeat(spk), repeat(()))
             return
-        for a, b, _ in spans:
+        for a, b in zip(starts, ends):
             if layout == UN_DEBATE and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b):
                 continue
             out.append(_unit(a, b, BODY, spk, _flags(text, a, b, ()) if cyrillic else ()))
