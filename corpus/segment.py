@@ -327,17 +327,21 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
         # last letter before the colon is lower case (no bracketed note in between)
         nxt = _NEXT_CHAR_RE.match(text, colon.end(), hi)
         nxt_lower = nxt is not None and nxt.group(1).islower()
-        if nxt_lower:
-            i = c - 1 if text[c - 1] == " " else c
-            if text[i - 1].isalpha() and text[i - 1].islower():
-                continue
+        i = c - 1 if text[c - 1] == " " else c   # where the name (or a bracketed note) ends
+        if nxt_lower and text[i - 1].isalpha() and text[i - 1].islower():
+            continue
+        no_note = text[i - 1] != ")"
         window_lo = max(lo, c - MAX_LABEL_CHARS, out[-1].end if out else lo)
-        # candidate starts: the line start and every position after a sentence end, earliest first
-        starts = [window_lo] if window_lo == lo else []
-        for m in _SENTENCE_END_RE.finditer(text, window_lo, c):
+        # candidate starts: the line start and every position after a sentence end, earliest
+        # first, each with the sentence end that follows it in the window
+        ends = list(_SENTENCE_END_RE.finditer(text, window_lo, c))
+        starts = [(window_lo, ends[0].start() if ends else -1)] if window_lo == lo else []
+        for j, m in enumerate(ends):
             if m.end() < c:
-                starts.append(m.end())
-        for s in starts:
+                starts.append((m.end(), ends[j + 1].start() if j + 1 < len(ends) else -1))
+        for s, end_at in starts:
+            if no_note and end_at >= 0 and _ends_uncrossably(text, s, end_at):
+                continue   # the label regex cannot match across that sentence end
             m = _LABEL_RE.fullmatch(text, s, c)
             if not m:
                 continue
@@ -367,6 +371,21 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
                               any(w.rstrip(",") in _TITLE_WORDS for w in words), after_heading))
             break
     return out
+
+
+def _ends_uncrossably(text: str, s: int, p: int) -> bool:
+    """True if no speaker label starting at `s` can hold the sentence end at `p` (a label holds
+    no "!", "?", "…", closing bracket or ">" outside the bracketed note it may end in, and a full
+    stop before a blank only after an abbreviation of at most three characters, like "Mr.")."""
+    ch = text[p]
+    if ch in "!?…)>]":
+        return True
+    if ch != ".":
+        return False
+    k = p
+    while k > s and p - k <= 3 and text[k - 1] not in " ,":
+        k -= 1
+    return p - k > 3
 
 
 def _transcript_mode(labels: Iterable[_Label], line_starts: set[int]) -> bool:
