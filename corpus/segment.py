@@ -1092,21 +1092,27 @@ _LIST_LINE_RE = re.compile(r"(?:[-–—•▪●◦·‣∙*#>]|o(?=[^\S\n]+[A-
 _LIST_LINE_FIRST = frozenset("-–—•▪●◦·‣∙*#>(")   # with digits and a-z, what _LIST_LINE_RE can start with
 
 
-def _continues(prev: str, nxt: str) -> bool:
-    """True if line `nxt` goes on with the paragraph (often the sentence) that line `prev` breaks off."""
-    end, first = prev[-1], nxt[0]
+def _continues(text: str, ps: int, pe: int, nxt: str) -> bool:
+    """True if line `nxt` goes on with the paragraph (often the sentence) text[ps:pe] breaks off.
+
+    (The paragraph grows as lines are joined: it is read in place, by offsets, and split into
+    words only for the last rule.)"""
+    end, first = text[pe - 1], nxt[0]
     # (the regexes only where the line's last or the next one's first character allows a match)
-    if end in _LINE_END_TERMINALS or (end in _LINE_END_CLOSERS and _TERMINAL_LINE_END_RE.search(prev, max(0, len(prev) - 8))):
+    if end in _LINE_END_TERMINALS or (end in _LINE_END_CLOSERS and _TERMINAL_LINE_END_RE.search(text, max(ps, pe - 8), pe)):
         return False
-    if prev.endswith("**") or ((first in _LIST_LINE_FIRST or first.isdigit() or "a" <= first <= "z") and _LIST_LINE_RE.match(nxt)):
+    if text.endswith("**", ps, pe) or ((first in _LIST_LINE_FIRST or first.isdigit() or "a" <= first <= "z") and _LIST_LINE_RE.match(nxt)):
         return False
     if first.islower() or first.isdigit() or first in "“\"‘(":
         return True
-    if prev[-1] in "-‐" and len(prev) > 1 and prev[-2].isalpha():
+    if end in "-‐" and pe - ps > 1 and text[pe - 2].isalpha():
         return True
-    if prev[-1] == ",":
+    if end == ",":
         return False
-    last = prev.rsplit(None, 1)[-1]   # (prev grows as lines are joined: split it only if needed)
+    k = pe   # the paragraph's last word
+    while k > ps and not text[k - 1].isspace():
+        k -= 1
+    last = text[k:pe]
     nxt_first = nxt.split(None, 1)[0].strip("“\"'‘(,.;:")
     if nxt_first in _SUBJECT_PRONOUNS:   # "We cannot" / "We will not ...": a new sentence
         return False
@@ -1118,7 +1124,7 @@ def _continues(prev: str, nxt: str) -> bool:
     # and the next line goes on with one that does not open a sentence or address someone
     if not (last[:1].isupper() and last[-1].isalpha() and nxt_first[:1].isupper()):
         return False
-    words = prev.split()
+    words = text[ps:pe].split()
     return (len(words) >= 4
             and nxt_first not in _NON_LABEL_STARTERS and not (len(nxt) < 60 and _ADDRESS_RE.match(nxt))
             and any(len(w) > 3 and w.isalpha() and w.islower() and w not in _LABEL_CONNECTORS
@@ -1141,7 +1147,7 @@ def _join_broken_lines(text: str, blocks: list[tuple[int, int, int]],
                 gap_excluded = (k < len(exclude) and exclude[k][0] < s) or (k > 0 and exclude[k - 1][1] > pe)
             gap = text[pe:s]
             if "\n" in gap and not gap.strip() and not gap_excluded \
-                    and (para == ppara or text[s].islower()) and _continues(text[ps:pe], text[s:e]):
+                    and (para == ppara or text[s].islower()) and _continues(text, ps, pe, text[s:e]):
                 out[-1] = (ps, e, ppara)
                 breaks.append((pe, s))
                 continue
