@@ -581,8 +581,9 @@ def _all_cuts_stand(pieces: list[str]) -> bool:
 
 
 _MISSED_QUOTE_CLOSERS = "\"”»"   # the quote marks _MISSED_QUOTE_BOUNDARY_RE can match
-# a superset of _MERGED_BEFORE_I_RE's matches, found fast (a literal full stop leads the pattern)
-_MERGE_STOP_RE = re.compile(r"\.[ \t]+[IA]")
+# a superset of _MERGED_BEFORE_I_RE's matches, found fast (a literal full stop leads the pattern;
+# "I" or "A" then a blank, or "I" then an apostrophe, as the rule needs)
+_MERGE_STOP_RE = re.compile(r"\.[ \t]+(?=I[ \t'’]|A[ \t])")
 # UTF-8 lead bytes of U+0400..U+053F, which hold every character _CYRILLIC_RE matches
 _CYRILLIC_LEAD_BYTES = (b"\xd0", b"\xd1", b"\xd2", b"\xd3", b"\xd4")
 
@@ -648,13 +649,17 @@ def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[i
     return (starts, ends) if a == hi else None
 
 
-def _sentence_spans(text: str, lo: int, hi: int, facts: _TextFacts | None = None) -> tuple[list, bool]:
+def _sentence_spans(text: str, lo: int, hi: int, facts: _TextFacts | None = None,
+                    chunk: str | None = None, pieces: list[str] | None = None) -> tuple[list, bool]:
     """Sentences of text[lo:hi] as (start, end, flags), untrimmed ends allowed, and False; or
-    (starts, ends) of finished units and True (see `_plain_spans`)."""
+    (starts, ends) of finished units and True (see `_plain_spans`). `chunk` (text[lo:hi]) and
+    `pieces` (its sentencex sentences), if already at hand."""
     if facts is None:
         facts = _TextFacts(text)
-    chunk = text[lo:hi]
-    pieces = sentencex.segment("en", chunk)
+    if chunk is None:
+        chunk = text[lo:hi]
+    if pieces is None:
+        pieces = sentencex.segment("en", chunk)
     added: list[int] = []
     # boundaries sentencex missed after a closing quote ("... ‘fine.’ Ok.” Yes."): the regex
     # is tried at the closing marks only (the text's own marks, found by str.find)
@@ -1293,14 +1298,29 @@ def _add_turn_units(out: list[Unit], text: str, ts: int, te: int, spk: tuple[int
         if ts >= te:
             return
     cyrillic = facts.cyrillic
-    spans, finished = _sentence_spans(text, ts, te, facts)
+    chunk = text[ts:te]
+    pieces = sentencex.segment("en", chunk)
+    spans = None
+    # most turns hold no quotation mark (so no missed-quote cut either: those marks are quote
+    # marks) and no "me. I" stop: sentencex's cuts are theirs, and plain ones are units as they are
+    quotes = facts.quotes
+    if not quotes or not _holds_any(chunk, quotes):
+        stops = facts.merge_stops
+        k = bisect.bisect_left(stops, ts) if stops else 0
+        if k == len(stops) or stops[k] >= te:
+            spans = _plain_spans(text, ts, te, pieces)
+    finished = spans is not None
+    if not finished:
+        spans, finished = _sentence_spans(text, ts, te, facts, chunk, pieces)
     if finished:
         starts, ends = spans
         if layout != UN_DEBATE and not cyrillic:
             out += map(_unit, starts, ends, repeat(BODY), repeat(spk), repeat(()))
             return
         for a, b in zip(starts, ends):
-            if layout == UN_DEBATE and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b):
+            # (text[b - 2] is the "r" of "Chair." or the "i" of "Chair": a cheap test first)
+            if (layout == UN_DEBATE and text[b - 2] in "ri" and text.endswith(("Chair.", "Chair"), a, b)
+                    and _CHAIR_NOTE_RE.fullmatch(text, a, b)):
                 continue
             out.append(_unit(a, b, BODY, spk, _flags(text, a, b, ()) if cyrillic else ()))
         return
