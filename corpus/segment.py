@@ -617,36 +617,47 @@ _PLAIN_LAST_BAD = _NOTE_END_CHARS | _CLOSING_QUOTE_CHARS
 
 
 def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[int], list[int]] | None:
-    """The starts and ends of the finished units of the turn text[lo:hi] made of sentencex's sentences `pieces` (with no
-    quotation marks and no added cuts), or None unless every sentence is plain: it opens with a
-    letter that is not lower case (no list marker, note, quotation or page mark) and ends in none
-    of the characters a note, a citation, a bold mark or a quotation ends in. Then no rule of the
-    cut loop in `_sentence_spans` can drop a cut (each sentence but the last is longer than an
-    enumerator, does not end in a lone initial, and the next one does not open in lower case or
-    with a digit), `_strip_notes` only trims the trailing blanks, and each unit is its sentence
-    without them. None also if the pieces do not add up to the turn. (One pass over the
-    sentences' ends; this runs for most turns.)"""
+    """The starts and ends of the finished units of the turn text[lo:hi] made of sentencex's
+    sentences `pieces` (with no quotation marks and no added cuts), or None unless the turn is
+    plain: every unit opens with a letter that is not lower case (no list marker, note,
+    quotation or page mark) and ends in none of the characters a note, a citation, a bold mark
+    or a quotation ends in. Then the cut loop in `_sentence_spans` keeps every cut but the ones
+    before a lower-case word after a full stop, which it always drops (the unit goes on); no
+    other rule can drop one (each unit but the last is longer than an enumerator and does not
+    end in a lone initial); `_strip_notes` only trims the trailing blanks; and each unit is its
+    sentences without them. None also if the pieces do not add up to the turn. (One pass over
+    the sentences' ends; this runs for most turns.)"""
     starts: list[int] = []
     ends: list[int] = []
     a = lo
-    n = len(pieces) - 1
-    for i, p in enumerate(pieces):
+    ua = ue = -1   # the unit being read
+    for p in pieces:
         first = p[:1]
-        if not first.isalpha() or first.islower() or (first == "P" and p.startswith("age", 1)):
-            return None
-        r = p.rstrip()
-        last = r[-1]
-        if i < n:
-            if last in _PLAIN_LAST_BAD or len(r) <= 8:
+        if ua >= 0:
+            if first.islower() and text[ue - 1] == ".":
+                ue = a + len(p.rstrip())   # "$4.5 bn. in 2023": the cut is dropped
+                a += len(p)
+                continue
+            # the cut before p stands if the unit before it is plain
+            if ue - ua <= 8:
                 return None
-            if last == "." and "A" <= r[-2] <= "Z" and not (r[-3].isalnum() or r[-3] == "_"):
+            last = text[ue - 1]
+            if last in _PLAIN_LAST_BAD:
+                return None
+            if last == "." and "A" <= text[ue - 2] <= "Z" and not (text[ue - 3].isalnum() or text[ue - 3] == "_"):
                 return None   # a lone initial ("U.") sentencex may have cut off "U.S.-U.K."
-        elif last in _NOTE_END_CHARS:
+            starts.append(ua)
+            ends.append(ue)
+        if not first.isalpha() or first.islower() or (first == "P" and text.startswith("age", a + 1)):
             return None
-        starts.append(a)
-        ends.append(a + len(r))
+        ua = a
+        ue = a + len(p.rstrip())
         a += len(p)
-    return (starts, ends) if a == hi else None
+    if a != hi or ua < 0 or text[ue - 1] in _NOTE_END_CHARS:
+        return None
+    starts.append(ua)
+    ends.append(ue)
+    return starts, ends
 
 
 def _sentence_spans(text: str, lo: int, hi: int, facts: _TextFacts | None = None,
