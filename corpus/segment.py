@@ -747,21 +747,24 @@ def _sentence_spans(text: str, lo: int, hi: int, facts: _TextFacts | None = None
         flagged.append((start, stop))
     protected.sort()
 
-    def inside_quote(p: int) -> bool:
-        j = bisect.bisect_right(protected, (p, hi + 1)) - 1
-        # regions do not overlap much; look back a few for a region still covering p
-        for k in range(j, max(-1, j - 4), -1):
-            a, b = protected[k]
-            if a < p <= b:
-                return True
-        return False
-
     kept: list[int] = []
     prev = lo
     ncuts = len(cuts)
+    n_protected = len(protected)
+    pj = 0   # the stretches that start at or before the cut (cuts ascend: a pointer, not a search)
     for idx, c in enumerate(cuts):
-        if protected and inside_quote(c):
-            continue
+        if n_protected:
+            while pj < n_protected and protected[pj][0] <= c:
+                pj += 1
+            # stretches do not overlap much; look back a few for one still covering c
+            for k in range(pj - 1, max(-1, pj - 5), -1):
+                a, b = protected[k]
+                if a < c <= b:
+                    break
+            else:
+                k = -1
+            if k >= 0:
+                continue
         le = c   # end of the sentence before the cut, trailing blanks left out
         while le > prev and text[le - 1].isspace():
             le -= 1
@@ -1071,20 +1074,19 @@ def _line_blocks(text: str) -> list[tuple[int, int, int]]:
     blank = True
     pos = 0
     for line in text.split("\n"):
-        n = len(line)
-        if n and not line[0].isspace() and not line[-1].isspace():
-            if blank:
-                para += 1
-                blank = False
-            out.append((pos, pos + n, para))
-        elif line.isspace() or not n:
+        t = line.strip()   # the same object when there is nothing to strip
+        if not t:
             blank = True
         else:
             if blank:
                 para += 1
                 blank = False
-            out.append((pos + n - len(line.lstrip()), pos + len(line.rstrip()), para))
-        pos += n + 1
+            if t is line:
+                out.append((pos, pos + len(line), para))
+            else:
+                s = pos + len(line) - len(line.lstrip())
+                out.append((s, s + len(t), para))
+        pos += len(line) + 1
     return out
 
 
