@@ -308,6 +308,32 @@ def _label_after_heading(text: str, a: int, b: int) -> int | None:
 _NO_LABELS: tuple[_Label, ...] = ()
 
 
+def _labels_by_block(text: str, blocks: list[tuple[int, int, int]]) -> tuple[list, list[_Label]]:
+    """`_find_labels` of every block (candidates before transcript-mode filtering), and all of
+    them in order. A label is "Q" at a line start or ends in a colon: the search runs only in
+    the blocks holding one, found from the marks' own positions (str.find), not block by block."""
+    out: list = [_NO_LABELS] * len(blocks)
+    hits: set[int] = set()
+    starts = None
+    for mark in (":", "Q"):
+        i = text.find(mark)
+        if i < 0:
+            continue
+        if starts is None:
+            starts = [b[0] for b in blocks]
+        while i >= 0:
+            k = bisect.bisect_right(starts, i) - 1
+            if k >= 0 and (i < blocks[k][1] if mark == ":" else starts[k] == i):
+                hits.add(k)
+            i = text.find(mark, i + 1)
+    all_labels: list[_Label] = []
+    for k in sorted(hits):
+        labs = _find_labels(text, blocks[k][0], blocks[k][1])
+        out[k] = labs
+        all_labels.extend(labs)
+    return out, all_labels
+
+
 def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
     """Speaker-label candidates in line text[lo:hi] (before transcript-mode filtering)."""
     if text[lo] != "Q" and text.find(":", lo, hi) < 0:   # a label is "Q" or ends in a colon
@@ -1208,20 +1234,27 @@ def segment(text: str, *, layout: str = "plain",
         # original text
         blocks, text = _join_broken_lines(text, blocks, ranges)
     facts = _TextFacts(text)
-    # a label is "Q" or ends in a colon: most lines have neither (tested here, without a call)
-    labels_by_block = [_find_labels(text, s, e) if text[s] == "Q" or text.find(":", s, e) >= 0 else _NO_LABELS
-                       for s, e, _ in blocks]
-    all_labels = [lab for labs in labels_by_block for lab in labs]
+    labels_by_block, all_labels = _labels_by_block(text, blocks)
     transcript = bool(all_labels) and _transcript_mode(all_labels, {s for s, _, _ in blocks})
 
     if not transcript and any(lab.mixed for lab in all_labels):
         labels_by_block = [[lab for lab in labs if not lab.mixed] if labs else labs for labs in labels_by_block]
     # short unpunctuated lines; a run of them is a list or a signature table, not headings
-    short_line = [not labels_by_block[i] and e - s <= _MAX_HEADING_CHARS and text[e - 1] not in _NO_HEADING_END
-                  and _heading_like(text[s:e], max_words=14, min_words=1)
-                  for i, (s, e, _) in enumerate(blocks)]
-    # ... except a lettered section heading ("A. Periodic Review") under a section heading
-    section = [short_line[i] and _SECTION_LETTER_RE.match(text, s, e) is not None for i, (s, e, _) in enumerate(blocks)]
+    # (worked out only for the neighbours of a heading candidate, which are few)
+    short_cache: list[bool | None] = [None] * len(blocks)
+
+    def short_line(i: int) -> bool:
+        v = short_cache[i]
+        if v is None:
+            s, e, _ = blocks[i]
+            v = short_cache[i] = (not labels_by_block[i] and e - s <= _MAX_HEADING_CHARS and text[e - 1] not in _NO_HEADING_END
+                                  and _heading_like(text[s:e], max_words=14, min_words=1))
+        return v
+
+    def section(i: int) -> bool:
+        # ... except a lettered section heading ("A. Periodic Review") under a section heading
+        return short_line(i) and _SECTION_LETTER_RE.match(text, blocks[i][0], blocks[i][1]) is not None
+
     heading_at = -2   # block index of the last subheading
 
     units: list[Unit] = []
@@ -1262,10 +1295,10 @@ def segment(text: str, *, layout: str = "plain",
                   and (line.split(None, 1)[0] not in _SENTENCE_SUBJECTS or _title_case(line))
                   # a short line next is a list item, unless it heads a paragraph itself (a
                   # section heading over a subsection heading: "Support to Ukraine" / "Australia")
-                  and (not short_line[bi + 1] or section[bi + 1]
-                       or (bi + 2 < len(blocks) and not short_line[bi + 2] and _opens_paragraph(text, blocks, bi + 2)))
+                  and (not short_line(bi + 1) or section(bi + 1)
+                       or (bi + 2 < len(blocks) and not short_line(bi + 2) and _opens_paragraph(text, blocks, bi + 2)))
                   and (len(_heading_core(line).split()) > 1 or _opens_paragraph(text, blocks, bi + 1))
-                  and not (bi > 0 and short_line[bi - 1] and heading_at != bi - 1
+                  and not (bi > 0 and short_line(bi - 1) and heading_at != bi - 1
                            and len(text[blocks[bi - 1][0]:blocks[bi - 1][1]].split()) <= 3)):
                 whole_kind = SUBHEADING
         if whole_kind is not None:
