@@ -619,9 +619,9 @@ class _TextFacts:
     that the regexes run per turn or per unit only where they can match. Each fact is a
     superset test: it may send a turn to the full check, never skip one that would match."""
 
-    __slots__ = ("quotes", "closers", "cyrillic", "merge_stops")
+    __slots__ = ("quotes", "closers", "cyrillic", "merge_stops", "chair")
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, layout: str = PLAIN):
         self.quotes = tuple(q for q in _DQUOTE_CHARS if q in text)
         self.closers = tuple(q for q in self.quotes if q in _MISSED_QUOTE_CLOSERS)
         if text.isascii():
@@ -630,6 +630,8 @@ class _TextFacts:
             raw = text.encode("utf-8", "surrogatepass")
             self.cyrillic = any(b in raw for b in _CYRILLIC_LEAD_BYTES)
         self.merge_stops = [m.start() for m in _MERGE_STOP_RE.finditer(text)]
+        # UN records: a unit can only be a change in the chair if the text says "Chair"
+        self.chair = layout == UN_DEBATE and "Chair" in text
 
 
 def _holds_any(chunk: str, chars: tuple[str, ...]) -> bool:
@@ -1233,7 +1235,7 @@ def segment(text: str, *, layout: str = "plain",
         # bold marks) are blanks; it has the same length, so every offset is an offset into the
         # original text
         blocks, text = _join_broken_lines(text, blocks, ranges)
-    facts = _TextFacts(text)
+    facts = _TextFacts(text, layout)
     labels_by_block, all_labels = _labels_by_block(text, blocks)
     transcript = bool(all_labels) and _transcript_mode(all_labels, {s for s, _, _ in blocks})
 
@@ -1360,13 +1362,13 @@ def _add_turn_units(out: list[Unit], text: str, ts: int, te: int, spk: tuple[int
         spans, finished = _sentence_spans(text, ts, te, facts, chunk, pieces)
     if finished:
         starts, ends = spans
-        if layout != UN_DEBATE and not cyrillic:
+        chair = facts.chair
+        if not chair and not cyrillic:
             out += map(_unit, starts, ends, repeat(BODY), repeat(spk), repeat(()))
             return
         for a, b in zip(starts, ends):
             # (text[b - 2] is the "r" of "Chair." or the "i" of "Chair": a cheap test first)
-            if (layout == UN_DEBATE and text[b - 2] in "ri" and text.endswith(("Chair.", "Chair"), a, b)
-                    and _CHAIR_NOTE_RE.fullmatch(text, a, b)):
+            if chair and text[b - 2] in "ri" and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b):
                 continue
             out.append(_unit(a, b, BODY, spk, _flags(text, a, b, ()) if cyrillic else ()))
         return
@@ -1381,7 +1383,7 @@ def _add_turn_units(out: list[Unit], text: str, ts: int, te: int, spk: tuple[int
         if not lettered:
             a, b = _strip_notes(text, a, b)
         # UN records: changes in the chair, and footnote or page numbers standing alone
-        if layout == UN_DEBATE and ((text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b))
+        if layout == UN_DEBATE and ((facts.chair and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b))
                                     or not (lettered or _HAS_LETTER_RE.search(text, a, b))):
             continue
         if a < b:

@@ -38,7 +38,7 @@ def _gold_cases() -> list[tuple[str, str, list[tuple[int, int]]]]:
 EXTRA_TEXTS = [
     "Bring it to me. A plan is ready.", "It was reported to me.\tI will tell you.", "He said no.  I'll go.",
     "“We hold. We win.” Yes. Then “fine.” Ok.\" Next.", "The U.S.-U.K. deal held. Lind said so.",
-    "Defenсe said Т-34 tanks moved. Nothing else.", "Page 4 of 9\nCosts rose to $4.5 bn. in 2023. See Vol. 2 now.",
+    "Defenсe said Т-34 tanks moved. Nothing else.", "The debate went on.\nMr. Lind (Veloria), Vice-President, took the Chair.", "Page 4 of 9\nCosts rose to $4.5 bn. in 2023. See Vol. 2 now.",
 ]
 GOLD_CASES = _gold_cases() + [(text, "plain", []) for text in EXTRA_TEXTS]
 
@@ -86,9 +86,11 @@ def _same_without(monkeypatch, patches: dict, cases) -> None:
 _TEXT_FACTS = seg._TextFacts
 
 
-def _all_facts(text: str) -> seg._TextFacts:
-    """Facts that rule nothing out: every quote mark, Cyrillic, a stop at every full stop."""
+def _all_facts(text: str, layout: str = "plain") -> seg._TextFacts:
+    """Facts that rule nothing out: every quote mark, Cyrillic, a stop at every full stop, and
+    (in UN records) maybe a chair note anywhere."""
     facts = object.__new__(_TEXT_FACTS)
+    facts.chair = layout == seg.UN_DEBATE
     facts.quotes = tuple(seg._DQUOTE_CHARS)
     facts.closers = tuple(seg._MISSED_QUOTE_CLOSERS)
     facts.cyrillic = True
