@@ -755,9 +755,12 @@ def _sentence_spans(text: str, lo: int, hi: int, facts: _TextFacts | None = None
     # own, flagged, and the guidelines' rule for a quotation spread over units applies
     protected: list[tuple[int, int]] = []
     for a, b in regions:
+        if b - a < MIN_LONG_QUOTE_CHARS:   # a short quotation is protected whatever it holds
+            protected.append((a, b))
+            continue
         # sentencex itself rarely cuts inside quotes, so count the quotation's own sentences
         inner_cuts = [a + 1 + o for o in _sentencex_cuts(text[a + 1:b])[0]]
-        if len(inner_cuts) + 1 < MAX_QUOTED_SENTENCES or b - a < MIN_LONG_QUOTE_CHARS:
+        if len(inner_cuts) + 1 < MAX_QUOTED_SENTENCES:
             protected.append((a, b))
         else:
             long_quotes.append((a, b))
