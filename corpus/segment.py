@@ -688,6 +688,22 @@ def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[i
     return starts, ends
 
 
+def _merge_cuts(text: str, lo: int, hi: int, stops: list[int]) -> list[int]:
+    """Cuts in text[lo:hi] after "me." or "no." before "I" or "A" ("... to me. I will"), which
+    sentencex misses: the regex is tried only at `stops`, the full stops the whole text has
+    before a blank and "I" or "A" (every place it can match)."""
+    out = []
+    k = bisect.bisect_left(stops, lo) if stops else 0
+    while k < len(stops) and stops[k] < hi:
+        m = _MERGED_BEFORE_I_RE.match(text, stops[k], hi)
+        k += 1
+        if m:
+            w = _WORD_BEFORE_STOP_RE.search(text, max(lo, m.start() - 24), m.start())
+            if w and w.group(1) not in _LOWER_ABBREVIATIONS:
+                out.append(m.end())
+    return out
+
+
 def _sentence_spans(text: str, lo: int, hi: int, facts: _TextFacts | None = None,
                     chunk: str | None = None, pieces: list[str] | None = None) -> tuple[list, bool]:
     """Sentences of text[lo:hi] as (start, end, flags), untrimmed ends allowed, and False; or
@@ -712,17 +728,7 @@ def _sentence_spans(text: str, lo: int, hi: int, facts: _TextFacts | None = None
                         p += 1
                     if p < hi:
                         added.append(p)
-    # "... to me. I will": the regex is tried only at the full stops found in the whole text
-    # before a blank and "I" or "A" (every place it can match)
-    stops = facts.merge_stops
-    k = bisect.bisect_left(stops, lo)
-    while k < len(stops) and stops[k] < hi:
-        m = _MERGED_BEFORE_I_RE.match(text, stops[k], hi)
-        k += 1
-        if m:
-            w = _WORD_BEFORE_STOP_RE.search(text, max(lo, m.start() - 24), m.start())
-            if w and w.group(1) not in _LOWER_ABBREVIATIONS:
-                added.append(m.end())
+    added += _merge_cuts(text, lo, hi, facts.merge_stops)
     if facts.quotes and _holds_any(chunk, facts.quotes):
         regions, unclosed = _quote_regions(text, lo, hi, facts.quotes)
     else:
@@ -1360,6 +1366,11 @@ def _add_turn_units(out: list[Unit], text: str, ts: int, te: int, spk: tuple[int
         k = bisect.bisect_left(stops, ts) if stops else 0
         if k == len(stops) or stops[k] >= te:
             spans = _plain_spans(text, ts, te, pieces)
+        else:
+            # a "me. I" cut sentencex made itself adds nothing (the cuts are a set)
+            added = _merge_cuts(text, ts, te, stops)
+            if not added or set(added) <= set(accumulate(map(len, pieces), initial=ts)):
+                spans = _plain_spans(text, ts, te, pieces)
     finished = spans is not None
     if not finished:
         spans, finished = _sentence_spans(text, ts, te, facts, chunk, pieces)
