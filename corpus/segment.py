@@ -651,8 +651,8 @@ def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[i
     quotation or page mark) and ends in none of the characters a note, a citation, a bold mark
     or a quotation ends in. Then the cut loop in `_sentence_spans` keeps every cut but the ones
     before a lower-case word after a full stop, which it always drops (the unit goes on); no
-    other rule can drop one (each unit but the last is longer than an enumerator and does not
-    end in a lone initial); `_strip_notes` only trims the trailing blanks; and each unit is its
+    other rule can drop one (no unit but the last is an enumerator or ends in a lone initial);
+    `_strip_notes` only trims the trailing blanks; and each unit is its
     sentences without them. None also if the pieces do not add up to the turn. (One pass over
     the sentences' ends; this runs for most turns.)"""
     starts: list[int] = []
@@ -666,8 +666,8 @@ def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[i
                 ue = a + len(p.rstrip())   # "$4.5 bn. in 2023": the cut is dropped
                 a += len(p)
                 continue
-            # the cut before p stands if the unit before it is plain
-            if ue - ua <= 8:
+            # the cut before p stands if the unit before it is plain (and no enumerator: "A.", "iv)")
+            if ue - ua <= 8 and _ENUMERATOR_RE.fullmatch(text, ua, ue):
                 return None
             last = text[ue - 1]
             if last in _PLAIN_LAST_BAD:
