@@ -644,12 +644,13 @@ def _holds_any(chunk: str, chars: tuple[str, ...]) -> bool:
 _PLAIN_LAST_BAD = _NOTE_END_CHARS | _CLOSING_QUOTE_CHARS
 
 
-def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[int], list[int]] | None:
+def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[int], list[int], bool] | None:
     """The starts and ends of the finished units of the turn text[lo:hi] made of sentencex's
-    sentences `pieces` (with no quotation marks and no added cuts), or None unless the turn is
-    plain: every unit opens with a letter that is not lower case (no list marker, note,
-    quotation or page mark) and ends in none of the characters a note, a citation, a bold mark
-    or a quotation ends in. Then the cut loop in `_sentence_spans` keeps every cut but the ones
+    sentences `pieces` (with no quotation marks and no added cuts), and whether the first one is
+    finished too; or None unless the turn is plain: every unit opens with a letter that is not
+    lower case (no list marker, note, quotation or page mark; the first unit may, and then it
+    is not finished: `_add_body_units` reads it) and ends in none of the characters a note, a
+    citation, a bold mark or a quotation ends in. Then the cut loop in `_sentence_spans` keeps every cut but the ones
     before a lower-case word after a full stop, which it always drops (the unit goes on); no
     other rule can drop one (no unit but the last is an enumerator or ends in a lone initial);
     `_strip_notes` only trims the trailing blanks; and each unit is its
@@ -659,6 +660,7 @@ def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[i
     ends: list[int] = []
     a = lo
     ua = ue = -1   # the unit being read
+    first_plain = True
     for p in pieces:
         first = p[:1]
         if ua >= 0:
@@ -677,7 +679,10 @@ def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[i
             starts.append(ua)
             ends.append(ue)
         if not first.isalpha() or first.islower() or (first == "P" and text.startswith("age", a + 1)):
-            return None
+            if ua >= 0:
+                return None
+            # the first unit: no cut before it, so only its own notes and markers are in question
+            first_plain = False
         ua = a
         ue = a + len(p.rstrip())
         a += len(p)
@@ -685,7 +690,7 @@ def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[i
         return None
     starts.append(ua)
     ends.append(ue)
-    return starts, ends
+    return starts, ends, first_plain
 
 
 def _merge_cuts(text: str, lo: int, hi: int, stops: list[int]) -> list[int]:
@@ -707,7 +712,7 @@ def _merge_cuts(text: str, lo: int, hi: int, stops: list[int]) -> list[int]:
 def _sentence_spans(text: str, lo: int, hi: int, facts: _TextFacts | None = None,
                     chunk: str | None = None, pieces: list[str] | None = None) -> tuple[list, bool]:
     """Sentences of text[lo:hi] as (start, end, flags), untrimmed ends allowed, and False; or
-    (starts, ends) of finished units and True (see `_plain_spans`). `chunk` (text[lo:hi]) and
+    `_plain_spans` (starts, ends, whether the first unit is finished) and True. `chunk` (text[lo:hi]) and
     `pieces` (its sentencex sentences), if already at hand."""
     if facts is None:
         facts = _TextFacts(text)
@@ -1374,18 +1379,29 @@ def _add_turn_units(out: list[Unit], text: str, ts: int, te: int, spk: tuple[int
     finished = spans is not None
     if not finished:
         spans, finished = _sentence_spans(text, ts, te, facts, chunk, pieces)
-    if finished:
-        starts, ends = spans
-        chair = facts.chair
-        if not chair and not cyrillic:
-            out += map(_unit, starts, ends, repeat(BODY), repeat(spk), repeat(()))
-            return
-        for a, b in zip(starts, ends):
-            # (text[b - 2] is the "r" of "Chair." or the "i" of "Chair": a cheap test first)
-            if chair and text[b - 2] in "ri" and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b):
-                continue
-            out.append(_unit(a, b, BODY, spk, _flags(text, a, b, ()) if cyrillic else ()))
+    if not finished:
+        _add_body_units(out, text, spans, spk, facts, layout)
         return
+    starts, ends, first_plain = spans
+    if not first_plain:
+        _add_body_units(out, text, [(starts[0], ends[0], ())], spk, facts, layout)
+        del starts[0], ends[0]
+    chair = facts.chair
+    if not chair and not cyrillic:
+        out += map(_unit, starts, ends, repeat(BODY), repeat(spk), repeat(()))
+        return
+    for a, b in zip(starts, ends):
+        # (text[b - 2] is the "r" of "Chair." or the "i" of "Chair": a cheap test first)
+        if chair and text[b - 2] in "ri" and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b):
+            continue
+        out.append(_unit(a, b, BODY, spk, _flags(text, a, b, ()) if cyrillic else ()))
+
+
+def _add_body_units(out: list[Unit], text: str, spans: list[tuple[int, int, tuple[str, ...]]],
+                    spk: tuple[int, int] | None, facts: _TextFacts, layout: str) -> None:
+    """Append the body units of sentence spans (untrimmed ends allowed): notes and markers
+    stripped, flags worked out, UN chair notes and letterless units dropped."""
+    cyrillic = facts.cyrillic
     for a, b, flags in spans:
         # the fast path of _strip_notes, inlined (this runs for every unit)
         first = text[a]
