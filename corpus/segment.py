@@ -693,16 +693,17 @@ def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[i
     return starts, ends, first_plain
 
 
-def _merge_cuts(text: str, lo: int, hi: int, stops: list[int]) -> list[int]:
+def _merge_cuts(text: str, lo: int, hi: int, stops: list[int], known: Iterable[int] = ()) -> list[int]:
     """Cuts in text[lo:hi] after "me." or "no." before "I" or "A" ("... to me. I will"), which
     sentencex misses: the regex is tried only at `stops`, the full stops the whole text has
-    before a blank and "I" or "A" (every place it can match)."""
+    before a blank and "I" or "A" (every place it can match). Cuts in `known` (made already)
+    are left out."""
     out = []
     k = bisect.bisect_left(stops, lo) if stops else 0
     while k < len(stops) and stops[k] < hi:
         m = _MERGED_BEFORE_I_RE.match(text, stops[k], hi)
         k += 1
-        if m:
+        if m and m.end() not in known:
             w = _WORD_BEFORE_STOP_RE.search(text, max(lo, m.start() - 24), m.start())
             if w and w.group(1) not in _LOWER_ABBREVIATIONS:
                 out.append(m.end())
@@ -1373,8 +1374,7 @@ def _add_turn_units(out: list[Unit], text: str, ts: int, te: int, spk: tuple[int
             spans = _plain_spans(text, ts, te, pieces)
         else:
             # a "me. I" cut sentencex made itself adds nothing (the cuts are a set)
-            added = _merge_cuts(text, ts, te, stops)
-            if not added or set(added) <= set(accumulate(map(len, pieces), initial=ts)):
+            if not _merge_cuts(text, ts, te, stops, set(accumulate(map(len, pieces), initial=ts))):
                 spans = _plain_spans(text, ts, te, pieces)
     finished = spans is not None
     if not finished:
