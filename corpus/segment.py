@@ -795,19 +795,23 @@ def _sentence_spans(text: str, lo: int, hi: int, facts: _TextFacts | None = None
     ncuts = len(cuts)
     n_protected = len(protected)
     pj = 0   # the stretches that start at or before the cut (cuts ascend: a pointer, not a search)
+    reach = []   # reach[j]: the furthest end of stretches 0..j (a cut beyond it is in none)
+    for _, b in protected:
+        reach.append(max(b, reach[-1]) if reach else b)
     for idx, c in enumerate(cuts):
         if n_protected:
             while pj < n_protected and protected[pj][0] <= c:
                 pj += 1
-            # stretches do not overlap much; look back a few for one still covering c
-            for k in range(pj - 1, max(-1, pj - 5), -1):
-                a, b = protected[k]
-                if a < c <= b:
-                    break
-            else:
-                k = -1
-            if k >= 0:
-                continue
+            if pj and reach[pj - 1] >= c:
+                # stretches do not overlap much; look back a few for one still covering c
+                for k in range(pj - 1, max(-1, pj - 5), -1):
+                    a, b = protected[k]
+                    if a < c <= b:
+                        break
+                else:
+                    k = -1
+                if k >= 0:
+                    continue
         le = c   # end of the sentence before the cut, trailing blanks left out
         while le > prev and text[le - 1].isspace():
             le -= 1
