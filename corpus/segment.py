@@ -1240,6 +1240,73 @@ def _opens_paragraph(text: str, blocks: list[tuple[int, int, int]], i: int) -> b
 _HAS_SENTENCE_END_RE = re.compile(r"[.!?…]")
 
 
+def _add_turn_units(out: list[Unit], text: str, ts: int, te: int, spk: tuple[int, int] | None,
+                    facts: _TextFacts, layout: str) -> None:
+    """Append the body units of the speaker turn text[ts:te] to `out`."""
+    if ts >= te or text[ts].isspace() or text[te - 1].isspace():
+        ts, te = _trim(text, ts, te)
+        if ts >= te:
+            return
+    cyrillic = facts.cyrillic
+    chunk = text[ts:te]
+    pieces = sentencex.segment("en", chunk)
+    spans = None
+    # most turns hold no quotation mark (so no missed-quote cut either: those marks are quote
+    # marks) and no "me. I" stop: sentencex's cuts are theirs, and plain ones are units as they are
+    quotes = facts.quotes
+    if not quotes or not _holds_any(chunk, quotes):
+        stops = facts.merge_stops
+        k = bisect.bisect_left(stops, ts) if stops else 0
+        if k == len(stops) or stops[k] >= te:
+            spans = _plain_spans(text, ts, te, pieces)
+        else:
+            # a "me. I" cut sentencex made itself adds nothing (the cuts are a set)
+            if not _merge_cuts(text, ts, te, stops, set(accumulate(map(len, pieces), initial=ts))):
+                spans = _plain_spans(text, ts, te, pieces)
+    finished = spans is not None
+    if not finished:
+        spans, finished = _sentence_spans(text, ts, te, facts, chunk, pieces)
+    if not finished:
+        _add_body_units(out, text, spans, spk, facts, layout)
+        return
+    starts, ends, first_plain = spans
+    if not first_plain:
+        _add_body_units(out, text, [(starts[0], ends[0], ())], spk, facts, layout)
+        del starts[0], ends[0]
+    chair = facts.chair
+    if not chair and not cyrillic:
+        out += map(_unit, starts, ends, repeat(BODY), repeat(spk), repeat(()))
+        return
+    for a, b in zip(starts, ends):
+        # (text[b - 2] is the "r" of "Chair." or the "i" of "Chair": a cheap test first)
+        if chair and text[b - 2] in "ri" and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b):
+            continue
+        out.append(_unit(a, b, BODY, spk, _flags(text, a, b, ()) if cyrillic else ()))
+
+
+def _add_body_units(out: list[Unit], text: str, spans: list[tuple[int, int, tuple[str, ...]]],
+                    spk: tuple[int, int] | None, facts: _TextFacts, layout: str) -> None:
+    """Append the body units of sentence spans (untrimmed ends allowed): notes and markers
+    stripped, flags worked out, UN chair notes and letterless units dropped."""
+    cyrillic = facts.cyrillic
+    for a, b, flags in spans:
+        # the fast path of _strip_notes, inlined (this runs for every unit)
+        first = text[a]
+        lettered = False
+        if first.isalpha() and not first.islower() and (first not in "Pp" or not text.startswith("age", a + 1)):
+            while text[b - 1].isspace():
+                b -= 1
+            lettered = text[b - 1] not in _NOTE_END_CHARS
+        if not lettered:
+            a, b = _strip_notes(text, a, b)
+        # UN records: changes in the chair, and footnote or page numbers standing alone
+        if layout == UN_DEBATE and ((facts.chair and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b))
+                                    or not (lettered or _HAS_LETTER_RE.search(text, a, b))):
+            continue
+        if a < b:
+            out.append(_unit(a, b, BODY, spk, _flags(text, a, b, flags) if flags or cyrillic else ()))
+
+
 def segment(text: str, *, layout: str = "plain",
             exclude: Iterable[tuple[int, int]] | Sequence[Sequence[int]] = ()) -> list[Unit]:
     """Annotation units of `text` in text order (see the module docstring for the rules).
@@ -1355,73 +1422,6 @@ def segment(text: str, *, layout: str = "plain",
             line_units = [_unit(u.start, u.end, STANDFIRST, u.speaker_span, u.flags)]
         units.extend(line_units)
     return units
-
-
-def _add_turn_units(out: list[Unit], text: str, ts: int, te: int, spk: tuple[int, int] | None,
-                    facts: _TextFacts, layout: str) -> None:
-    """Append the body units of the speaker turn text[ts:te] to `out`."""
-    if ts >= te or text[ts].isspace() or text[te - 1].isspace():
-        ts, te = _trim(text, ts, te)
-        if ts >= te:
-            return
-    cyrillic = facts.cyrillic
-    chunk = text[ts:te]
-    pieces = sentencex.segment("en", chunk)
-    spans = None
-    # most turns hold no quotation mark (so no missed-quote cut either: those marks are quote
-    # marks) and no "me. I" stop: sentencex's cuts are theirs, and plain ones are units as they are
-    quotes = facts.quotes
-    if not quotes or not _holds_any(chunk, quotes):
-        stops = facts.merge_stops
-        k = bisect.bisect_left(stops, ts) if stops else 0
-        if k == len(stops) or stops[k] >= te:
-            spans = _plain_spans(text, ts, te, pieces)
-        else:
-            # a "me. I" cut sentencex made itself adds nothing (the cuts are a set)
-            if not _merge_cuts(text, ts, te, stops, set(accumulate(map(len, pieces), initial=ts))):
-                spans = _plain_spans(text, ts, te, pieces)
-    finished = spans is not None
-    if not finished:
-        spans, finished = _sentence_spans(text, ts, te, facts, chunk, pieces)
-    if not finished:
-        _add_body_units(out, text, spans, spk, facts, layout)
-        return
-    starts, ends, first_plain = spans
-    if not first_plain:
-        _add_body_units(out, text, [(starts[0], ends[0], ())], spk, facts, layout)
-        del starts[0], ends[0]
-    chair = facts.chair
-    if not chair and not cyrillic:
-        out += map(_unit, starts, ends, repeat(BODY), repeat(spk), repeat(()))
-        return
-    for a, b in zip(starts, ends):
-        # (text[b - 2] is the "r" of "Chair." or the "i" of "Chair": a cheap test first)
-        if chair and text[b - 2] in "ri" and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b):
-            continue
-        out.append(_unit(a, b, BODY, spk, _flags(text, a, b, ()) if cyrillic else ()))
-
-
-def _add_body_units(out: list[Unit], text: str, spans: list[tuple[int, int, tuple[str, ...]]],
-                    spk: tuple[int, int] | None, facts: _TextFacts, layout: str) -> None:
-    """Append the body units of sentence spans (untrimmed ends allowed): notes and markers
-    stripped, flags worked out, UN chair notes and letterless units dropped."""
-    cyrillic = facts.cyrillic
-    for a, b, flags in spans:
-        # the fast path of _strip_notes, inlined (this runs for every unit)
-        first = text[a]
-        lettered = False
-        if first.isalpha() and not first.islower() and (first not in "Pp" or not text.startswith("age", a + 1)):
-            while text[b - 1].isspace():
-                b -= 1
-            lettered = text[b - 1] not in _NOTE_END_CHARS
-        if not lettered:
-            a, b = _strip_notes(text, a, b)
-        # UN records: changes in the chair, and footnote or page numbers standing alone
-        if layout == UN_DEBATE and ((facts.chair and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b))
-                                    or not (lettered or _HAS_LETTER_RE.search(text, a, b))):
-            continue
-        if a < b:
-            out.append(_unit(a, b, BODY, spk, _flags(text, a, b, flags) if flags or cyrillic else ()))
 
 
 def _flags(text: str, a: int, b: int, flags: tuple[str, ...]) -> tuple[str, ...]:
