@@ -45,6 +45,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from itertools import accumulate, repeat
 from typing import Iterable, Sequence
 
 import sentencex
@@ -72,7 +73,7 @@ MAX_QUOTED_SENTENCES = 6
 MIN_LONG_QUOTE_CHARS = 500  # and only when it is this long: abbreviations inflate sentence counts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     """One annotation unit: offsets into the original text (end exclusive)."""
 
@@ -86,6 +87,25 @@ class Unit:
         return text[self.start:self.end]
 
 
+_new_object = object.__new__
+_set_start, _set_end, _set_kind, _set_speaker_span, _set_flags = (
+    getattr(Unit, f).__set__ for f in ("start", "end", "kind", "speaker_span", "flags"))
+
+
+def _unit(start: int, end: int, kind: str, speaker_span: tuple[int, int] | None, flags: tuple[str, ...]) -> Unit:
+    """Unit(start, end, kind, speaker_span, flags), made without the frozen dataclass's
+    __init__, whose object.__setattr__ calls take half the time of the whole (this runs for
+    every unit): the slots are filled by their own descriptors, so equality, hash, repr and
+    frozenness are the dataclass's own."""
+    u = _new_object(Unit)
+    _set_start(u, start)
+    _set_end(u, end)
+    _set_kind(u, kind)
+    _set_speaker_span(u, speaker_span)
+    _set_flags(u, flags)
+    return u
+
+
 # ---------------------------------------------------------------------------------------------
 # character classes
 
@@ -94,8 +114,7 @@ _CLOSERS = "\"”»’')]"
 _SENTENCE_END_CHARS = set(".!?…>)]\"”»")
 _OPEN_QUOTES = "“„«"
 _CLOSE_QUOTES = "”»"
-_ALL_DQUOTES = set('"“”„«»')
-_DQUOTE_RE = re.compile('["“”„«»]')
+_DQUOTE_CHARS = "\"“”„«»"
 
 # A stage note: a parenthetical that starts with a capital letter and ends in a full stop
 # (`(Applause.)`, `(Speaks in Ukrainian. No translation provided.)`), or one of the transcript
@@ -190,11 +209,16 @@ class _Label:
     after_heading: bool = False   # follows a title line run into it at the line start
 
 
+_LABEL_WORD_SEP_RE = re.compile(r"[ ,]+")
+
+
 def _label_words(name: str) -> list[str]:
-    return [w for w in re.split(r"[ ,]+", name) if w]
+    return [w for w in _LABEL_WORD_SEP_RE.split(name) if w]
 
 
 def _is_caps(word: str) -> bool:
+    if word.isascii():   # ASCII letters are all cased: "a letter, and every letter upper case"
+        return word.isupper()
     letters = [c for c in word if c.isalpha()]
     return bool(letters) and all(c.isupper() for c in letters)
 
@@ -281,8 +305,39 @@ def _label_after_heading(text: str, a: int, b: int) -> int | None:
     return None
 
 
+_NO_LABELS: tuple[_Label, ...] = ()
+
+
+def _labels_by_block(text: str, blocks: list[tuple[int, int, int]]) -> tuple[list, list[_Label]]:
+    """`_find_labels` of every block (candidates before transcript-mode filtering), and all of
+    them in order. A label is "Q" at a line start or ends in a colon: the search runs only in
+    the blocks holding one, found from the marks' own positions (str.find), not block by block."""
+    out: list = [_NO_LABELS] * len(blocks)
+    hits: set[int] = set()
+    starts = None
+    for mark in (":", "Q"):
+        i = text.find(mark)
+        if i < 0:
+            continue
+        if starts is None:
+            starts = [b[0] for b in blocks]
+        while i >= 0:
+            k = bisect.bisect_right(starts, i) - 1
+            if k >= 0 and (i < blocks[k][1] if mark == ":" else starts[k] == i):
+                hits.add(k)
+            i = text.find(mark, i + 1)
+    all_labels: list[_Label] = []
+    for k in sorted(hits):
+        labs = _find_labels(text, blocks[k][0], blocks[k][1])
+        out[k] = labs
+        all_labels.extend(labs)
+    return out, all_labels
+
+
 def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
     """Speaker-label candidates in line text[lo:hi] (before transcript-mode filtering)."""
+    if text[lo] != "Q" and text.find(":", lo, hi) < 0:   # a label is "Q" or ends in a colon
+        return []
     out: list[_Label] = []
     q = _Q_LABEL_RE.match(text, lo, hi)
     if q:
@@ -293,13 +348,26 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
             continue
         if not _may_end_label(text, lo, c):
             continue
+        # the text after a mixed-case label starts a sentence (not "... point: this is"), so
+        # before a lower-case word only an all-capitals label can end here, and not if the
+        # last letter before the colon is lower case (no bracketed note in between)
+        nxt = _NEXT_CHAR_RE.match(text, colon.end(), hi)
+        nxt_lower = nxt is not None and nxt.group(1).islower()
+        i = c - 1 if text[c - 1] == " " else c   # where the name (or a bracketed note) ends
+        if nxt_lower and text[i - 1].isalpha() and text[i - 1].islower():
+            continue
+        no_note = text[i - 1] != ")"
         window_lo = max(lo, c - MAX_LABEL_CHARS, out[-1].end if out else lo)
-        # candidate starts: the line start and every position after a sentence end, earliest first
-        starts = [window_lo] if window_lo == lo else []
-        for m in _SENTENCE_END_RE.finditer(text, window_lo, c):
+        # candidate starts: the line start and every position after a sentence end, earliest
+        # first, each with the sentence end that follows it in the window
+        ends = list(_SENTENCE_END_RE.finditer(text, window_lo, c))
+        starts = [(window_lo, ends[0].start() if ends else -1)] if window_lo == lo else []
+        for j, m in enumerate(ends):
             if m.end() < c:
-                starts.append(m.end())
-        for s in starts:
+                starts.append((m.end(), ends[j + 1].start() if j + 1 < len(ends) else -1))
+        for s, end_at in starts:
+            if no_note and end_at >= 0 and _ends_uncrossably(text, s, end_at):
+                continue   # the label regex cannot match across that sentence end
             m = _LABEL_RE.fullmatch(text, s, c)
             if not m:
                 continue
@@ -322,15 +390,28 @@ def _find_labels(text: str, lo: int, hi: int) -> list[_Label]:
                 after_heading = True
             elif kind is None or not _after_sentence_end(text, lo, s):
                 continue
-            # the text after a mixed-case label starts a sentence (not "... point: this is")
-            nxt = _NEXT_CHAR_RE.match(text, colon.end(), hi)
-            if kind == "mixed" and nxt and nxt.group(1).islower():
+            if kind == "mixed" and nxt_lower:
                 continue
             words = _label_words(name)
             out.append(_Label(s, c + 1, (s, s + len(name)), kind == "mixed", " ".join(words[-2:]),
                               any(w.rstrip(",") in _TITLE_WORDS for w in words), after_heading))
             break
     return out
+
+
+def _ends_uncrossably(text: str, s: int, p: int) -> bool:
+    """True if no speaker label starting at `s` can hold the sentence end at `p` (a label holds
+    no "!", "?", "…", closing bracket or ">" outside the bracketed note it may end in, and a full
+    stop before a blank only after an abbreviation of at most three characters, like "Mr.")."""
+    ch = text[p]
+    if ch in "!?…)>]":
+        return True
+    if ch != ".":
+        return False
+    k = p
+    while k > s and p - k <= 3 and text[k - 1] not in " ,":
+        k -= 1
+    return p - k > 3
 
 
 def _transcript_mode(labels: Iterable[_Label], line_starts: set[int]) -> bool:
@@ -355,12 +436,24 @@ def _transcript_mode(labels: Iterable[_Label], line_starts: set[int]) -> bool:
 # quotations
 
 
-def _quote_events(text: str, lo: int, hi: int) -> list[tuple[int, str]]:
-    """(position, 'open'|'close'|'?') for every double quote mark in text[lo:hi]."""
+def _char_positions(text: str, lo: int, hi: int, chars: Iterable[str]) -> list[int]:
+    """Sorted positions in text[lo:hi] of any of `chars` (str.find, which scans far faster than a
+    regex character class)."""
+    out: list[int] = []
+    for ch in chars:
+        i = text.find(ch, lo, hi)
+        while i >= 0:
+            out.append(i)
+            i = text.find(ch, i + 1, hi)
+    out.sort()
+    return out
+
+
+def _quote_events(text: str, lo: int, hi: int, quote_chars: Iterable[str] = ()) -> list[tuple[int, str]]:
+    """(position, 'open'|'close'|'?') for every double quote mark in text[lo:hi]; `quote_chars`,
+    if given, are the marks the whole text holds (the others need not be looked for)."""
     events = []
-    # the regex engine finds the marks; Python only looks at them (this runs for every turn)
-    for m in _DQUOTE_RE.finditer(text, lo, hi):
-        i = m.start()
+    for i in _char_positions(text, lo, hi, quote_chars or _DQUOTE_CHARS):
         ch = text[i]
         if ch in _OPEN_QUOTES:
             events.append((i, "open"))
@@ -388,14 +481,15 @@ def _quote_events(text: str, lo: int, hi: int) -> list[tuple[int, str]]:
     return events
 
 
-def _quote_regions(text: str, lo: int, hi: int) -> tuple[list[tuple[int, int]], list[int]]:
+def _quote_regions(text: str, lo: int, hi: int,
+                   quote_chars: Iterable[str] = ()) -> tuple[list[tuple[int, int]], list[int]]:
     """Outermost balanced quotations as (open, close) positions, and the positions of opening
     quotes never closed in text[lo:hi]. One level of nesting is understood, because archive
     texts write inner quotations with the same ASCII mark ("a "so-called" plan")."""
     regions: list[tuple[int, int]] = []
     unclosed: list[int] = []
     stack: list[int] = []
-    for pos, kind in _quote_events(text, lo, hi):
+    for pos, kind in _quote_events(text, lo, hi, quote_chars):
         if kind == "?":
             kind = "close" if stack else "open"
         # `..., "she said.`: a mark followed by an attribution ends the quotation however it is
@@ -454,6 +548,7 @@ _SPLIT_INITIALISM_RIGHT_RE = re.compile(r"[A-Z]\.(?=[\s,;:\-–)\"”’]|$)")
 
 
 _CLOSING_QUOTE_CHARS = frozenset("\"”»’")  # what _CLOSING_QUOTE_END_RE looks for at a sentence end
+_NOTE_END_CHARS = frozenset(")>]*")   # what a trailing note, citation or bold mark ends in
 
 
 def _split_initialism(text: str, prev: int, le: int, c: int, nxt: int) -> bool:
@@ -468,25 +563,203 @@ def _is_attribution(fragment: str) -> bool:
     return len(fragment.split()) <= 15 and _ATTRIBUTION_RE.fullmatch(fragment) is not None
 
 
-def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[str, ...]]]:
-    """Sentences of text[lo:hi] as (start, end, flags), untrimmed ends allowed."""
-    chunk = text[lo:hi]
-    raw = sentencex.get_sentence_boundaries("en", chunk)
-    cut_set = {lo + b["start_index"] for b in raw if 0 < b["start_index"] < len(chunk)}
-    # boundaries sentencex missed after a closing quote ("... ‘fine.’ Ok.” Yes.")
-    for m in _MISSED_QUOTE_BOUNDARY_RE.finditer(text, lo, hi):
-        p = m.end()
-        while p < hi and text[p].isspace():
-            p += 1
-        if p < hi:
-            cut_set.add(p)
-    for m in _MERGED_BEFORE_I_RE.finditer(text, lo, hi):
-        w = _WORD_BEFORE_STOP_RE.search(text, max(lo, m.start() - 24), m.start())
-        if w and w.group(1) not in _LOWER_ABBREVIATIONS:
-            cut_set.add(m.end())
-    regions, unclosed = _quote_regions(text, lo, hi)
+def _sentencex_cuts(chunk: str, pieces: list[str] | None = None) -> tuple[list[int], list[str] | None]:
+    """Offsets (0 < o < len(chunk)) where sentencex starts a sentence in `chunk`, and its
+    sentences (None if they do not add up to the chunk).
+
+    sentencex's `segment` returns the sentences themselves, non-destructively (they add up to the
+    text), and is about twice as fast as `get_sentence_boundaries`, which builds a dict per
+    sentence; the running sum of their lengths gives the same offsets. Should the pieces ever
+    not add up to the chunk (a sentencex change), the offsets are taken from the boundaries.
+    `pieces`: sentencex's sentences of `chunk` if already at hand."""
+    if pieces is None:
+        pieces = sentencex.segment("en", chunk)
+    ends = list(accumulate(map(len, pieces)))
+    if ends and ends[-1] == len(chunk):
+        ends.pop()
+        return ends, pieces
+    n = len(chunk)
+    return [b["start_index"] for b in sentencex.get_sentence_boundaries("en", chunk) if 0 < b["start_index"] < n], None
+
+
+def _all_cuts_stand(pieces: list[str]) -> bool:
+    """True if no rule of the cut loop in `_sentence_spans` can drop a cut between these
+    sentencex sentences (a turn without quotation marks or added cuts): every sentence but the
+    last is longer than an enumerator and ends neither in a closing quote nor in a full stop
+    after a capital letter (an initial) or before a lower-case letter or digit. A quick,
+    conservative test on the sentences' own ends; False sends the turn through the full loop."""
+    nxt = pieces[0]
+    for i in range(1, len(pieces)):
+        t = nxt.rstrip()
+        nxt = pieces[i]
+        if len(t.lstrip()) <= 8:
+            return False
+        last = t[-1]
+        if last == ".":
+            if "A" <= t[-2] <= "Z":
+                return False
+            first = nxt.lstrip()[:1]
+            if first.islower() or first.isdigit():
+                return False
+        elif last in _CLOSING_QUOTE_CHARS:
+            return False
+    return True
+
+
+_MISSED_QUOTE_CLOSERS = "\"”»"   # the quote marks _MISSED_QUOTE_BOUNDARY_RE can match
+# a superset of _MERGED_BEFORE_I_RE's matches, found fast (a literal full stop leads the pattern;
+# "I" or "A" then a blank, or "I" then an apostrophe, as the rule needs)
+_MERGE_STOP_RE = re.compile(r"\.[ \t]+(?=I[ \t'’]|A[ \t])")
+# UTF-8 lead bytes of U+0400..U+053F, which hold every character _CYRILLIC_RE matches
+_CYRILLIC_LEAD_BYTES = (b"\xd0", b"\xd1", b"\xd2", b"\xd3", b"\xd4")
+
+
+class _TextFacts:
+    """What a whole text holds, found once with fast scans (substring and literal searches), so
+    that the regexes run per turn or per unit only where they can match. Each fact is a
+    superset test: it may send a turn to the full check, never skip one that would match."""
+
+    __slots__ = ("quotes", "closers", "cyrillic", "merge_stops", "chair")
+
+    def __init__(self, text: str, layout: str = PLAIN):
+        self.quotes = tuple(q for q in _DQUOTE_CHARS if q in text)
+        self.closers = tuple(q for q in self.quotes if q in _MISSED_QUOTE_CLOSERS)
+        if text.isascii():
+            self.cyrillic = False
+        else:
+            raw = text.encode("utf-8", "surrogatepass")
+            self.cyrillic = any(b in raw for b in _CYRILLIC_LEAD_BYTES)
+        self.merge_stops = [m.start() for m in _MERGE_STOP_RE.finditer(text)]
+        # UN records: a unit can only be a change in the chair if the text says "Chair"
+        self.chair = layout == UN_DEBATE and "Chair" in text
+
+
+def _holds_any(chunk: str, chars: tuple[str, ...]) -> bool:
+    for ch in chars:
+        if ch in chunk:
+            return True
+    return False
+
+
+_PLAIN_LAST_BAD = _NOTE_END_CHARS | _CLOSING_QUOTE_CHARS
+
+
+def _plain_spans(text: str, lo: int, hi: int, pieces: list[str]) -> tuple[list[int], list[int], bool] | None:
+    """The starts and ends of the finished units of the turn text[lo:hi] made of sentencex's
+    sentences `pieces` (with no quotation marks and no added cuts), and whether the first one is
+    finished too; or None unless the turn is plain: every unit opens with a letter that is not
+    lower case (no list marker, note, quotation or page mark; the first unit may, and then it
+    is not finished: `_add_body_units` reads it) and ends in none of the characters a note, a
+    citation, a bold mark or a quotation ends in. Then the cut loop in `_sentence_spans` keeps every cut but the ones
+    before a lower-case word after a full stop, which it always drops (the unit goes on); no
+    other rule can drop one (no unit but the last is an enumerator or ends in a lone initial);
+    `_strip_notes` only trims the trailing blanks; and each unit is its
+    sentences without them. None also if the pieces do not add up to the turn. (One pass over
+    the sentences' ends; this runs for most turns.)"""
+    starts: list[int] = []
+    ends: list[int] = []
+    a = lo
+    ua = ue = -1   # the unit being read
+    first_plain = True
+    for p in pieces:
+        first = p[:1]
+        if ua >= 0:
+            if first.islower() and text[ue - 1] == ".":
+                ue = a + len(p.rstrip())   # "$4.5 bn. in 2023": the cut is dropped
+                a += len(p)
+                continue
+            # the cut before p stands if the unit before it is plain (and no enumerator: "A.", "iv)")
+            if ue - ua <= 8 and _ENUMERATOR_RE.fullmatch(text, ua, ue):
+                return None
+            last = text[ue - 1]
+            if last in _PLAIN_LAST_BAD:
+                return None
+            if last == "." and "A" <= text[ue - 2] <= "Z" and not (text[ue - 3].isalnum() or text[ue - 3] == "_"):
+                return None   # a lone initial ("U.") sentencex may have cut off "U.S.-U.K."
+            starts.append(ua)
+            ends.append(ue)
+        if not first.isalpha() or first.islower() or (first == "P" and text.startswith("age", a + 1)):
+            if ua >= 0:
+                return None
+            # the first unit: no cut before it, so only its own notes and markers are in question
+            first_plain = False
+        ua = a
+        ue = a + len(p.rstrip())
+        a += len(p)
+    if a != hi or ua < 0 or text[ue - 1] in _NOTE_END_CHARS:
+        return None
+    starts.append(ua)
+    ends.append(ue)
+    return starts, ends, first_plain
+
+
+def _merge_cuts(text: str, lo: int, hi: int, stops: list[int], known: Iterable[int] = ()) -> list[int]:
+    """Cuts in text[lo:hi] after "me." or "no." before "I" or "A" ("... to me. I will"), which
+    sentencex misses: the regex is tried only at `stops`, the full stops the whole text has
+    before a blank and "I" or "A" (every place it can match). Cuts in `known` (made already)
+    are left out."""
+    out = []
+    k = bisect.bisect_left(stops, lo) if stops else 0
+    while k < len(stops) and stops[k] < hi:
+        m = _MERGED_BEFORE_I_RE.match(text, stops[k], hi)
+        k += 1
+        if m and m.end() not in known:
+            w = _WORD_BEFORE_STOP_RE.search(text, max(lo, m.start() - 24), m.start())
+            if w and w.group(1) not in _LOWER_ABBREVIATIONS:
+                out.append(m.end())
+    return out
+
+
+def _sentence_spans(text: str, lo: int, hi: int, facts: _TextFacts | None = None,
+                    chunk: str | None = None, pieces: list[str] | None = None) -> tuple[list, bool]:
+    """Sentences of text[lo:hi] as (start, end, flags), untrimmed ends allowed, and False; or
+    `_plain_spans` (starts, ends, whether the first unit is finished) and True. `chunk` (text[lo:hi]) and
+    `pieces` (its sentencex sentences), if already at hand."""
+    if facts is None:
+        facts = _TextFacts(text)
+    if chunk is None:
+        chunk = text[lo:hi]
+    if pieces is None:
+        pieces = sentencex.segment("en", chunk)
+    added: list[int] = []
+    # boundaries sentencex missed after a closing quote ("... ‘fine.’ Ok.” Yes."): the regex
+    # is tried at the closing marks only (the text's own marks, found by str.find)
+    if facts.closers:
+        for q in _char_positions(text, lo, hi, facts.closers):
+            if q > lo and text[q - 1] in _TERMINAL:
+                m = _MISSED_QUOTE_BOUNDARY_RE.match(text, q - 1, hi)
+                if m:
+                    p = m.end()
+                    while p < hi and text[p].isspace():
+                        p += 1
+                    if p < hi:
+                        added.append(p)
+    added += _merge_cuts(text, lo, hi, facts.merge_stops)
+    if facts.quotes and _holds_any(chunk, facts.quotes):
+        regions, unclosed = _quote_regions(text, lo, hi, facts.quotes)
+    else:
+        regions, unclosed = [], []
+    if not added and not regions and not unclosed:
+        plain = _plain_spans(text, lo, hi, pieces)   # the common case
+        if plain is not None:
+            return plain, True
+    offsets, pieces = _sentencex_cuts(chunk, pieces)
+    if not regions and not unclosed and pieces is not None:
+        # sentencex's cuts (and the added ones) are the units' cuts
+        if added:
+            edges = sorted({0, *offsets, *(p - lo for p in added), hi - lo})
+            pieces = [chunk[a:b] for a, b in zip(edges, edges[1:])]
+            offsets = edges[1:-1]
+            plain = _plain_spans(text, lo, hi, pieces)
+            if plain is not None:
+                return plain, True
+        if _all_cuts_stand(pieces):
+            edges = [lo, *[lo + o for o in offsets], hi]
+            return [(a, b, ()) for a, b in zip(edges, edges[1:])], False
+    cut_set = {lo + o for o in offsets}
+    cut_set.update(added)   # (already in offsets if the pieces were re-cut above: a set)
     if not cut_set and not regions:
-        return [(lo, hi, ())]
+        return [(lo, hi, ())], False
     flagged: list[tuple[int, int]] = []   # stretches whose units get "unbalanced_quote"
     long_quotes: list[tuple[int, int]] = []  # stretches whose units get "long_quote"
     # a balanced quotation stays one unit with its attribution, unless it quotes a whole
@@ -494,10 +767,12 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
     # own, flagged, and the guidelines' rule for a quotation spread over units applies
     protected: list[tuple[int, int]] = []
     for a, b in regions:
+        if b - a < MIN_LONG_QUOTE_CHARS:   # a short quotation is protected whatever it holds
+            protected.append((a, b))
+            continue
         # sentencex itself rarely cuts inside quotes, so count the quotation's own sentences
-        inner = sentencex.get_sentence_boundaries("en", text[a + 1:b])
-        inner_cuts = [a + 1 + x["start_index"] for x in inner if 0 < x["start_index"] < b - a - 1]
-        if len(inner_cuts) + 1 < MAX_QUOTED_SENTENCES or b - a < MIN_LONG_QUOTE_CHARS:
+        inner_cuts = [a + 1 + o for o in _sentencex_cuts(text[a + 1:b])[0]]
+        if len(inner_cuts) + 1 < MAX_QUOTED_SENTENCES:
             protected.append((a, b))
         else:
             long_quotes.append((a, b))
@@ -515,46 +790,61 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
         flagged.append((start, stop))
     protected.sort()
 
-    def inside_quote(p: int) -> bool:
-        j = bisect.bisect_right(protected, (p, hi + 1)) - 1
-        # regions do not overlap much; look back a few for a region still covering p
-        for k in range(j, max(-1, j - 4), -1):
-            a, b = protected[k]
-            if a < p <= b:
-                return True
-        return False
-
     kept: list[int] = []
     prev = lo
+    ncuts = len(cuts)
+    n_protected = len(protected)
+    pj = 0   # the stretches that start at or before the cut (cuts ascend: a pointer, not a search)
+    reach = []   # reach[j]: the furthest end of stretches 0..j (a cut beyond it is in none)
+    for _, b in protected:
+        reach.append(max(b, reach[-1]) if reach else b)
     for idx, c in enumerate(cuts):
-        if protected and inside_quote(c):
-            continue
-        nxt = cuts[idx + 1] if idx + 1 < len(cuts) else hi
+        if n_protected:
+            while pj < n_protected and protected[pj][0] <= c:
+                pj += 1
+            if pj and reach[pj - 1] >= c:
+                # stretches do not overlap much; look back a few for one still covering c
+                for k in range(pj - 1, max(-1, pj - 5), -1):
+                    a, b = protected[k]
+                    if a < c <= b:
+                        break
+                else:
+                    k = -1
+                if k >= 0:
+                    continue
         le = c   # end of the sentence before the cut, trailing blanks left out
         while le > prev and text[le - 1].isspace():
             le -= 1
         last = text[le - 1] if le > prev else ""
-        # the end-anchored checks read only the last characters, not the whole sentence again
-        if last == "." and le - prev >= 2 and "A" <= text[le - 2] <= "Z" and _split_initialism(text, prev, le, c, nxt):
-            continue
         ls = prev
         while ls < le and text[ls].isspace():
             ls += 1
         if le - ls <= 8 and _ENUMERATOR_RE.fullmatch(text, ls, le):   # enumerators are short
             continue
-        right = text[c:nxt].strip()
-        # English sentences do not start in lower case ("$4.5 bn. in 2023"), and a number after
-        # a reference abbreviation belongs to it ("Vol. 2")
-        if last == "." and (right[:1].islower() or (right[:1].isdigit() and _REF_ABBREV_RE.search(text[prev:le]))):
-            continue
-        if last in _CLOSING_QUOTE_CHARS and _is_attribution(right):
-            continue
+        # the checks read only the last characters of the sentence and the first one of the
+        # next, never copy a sentence (this runs for every cut)
+        if last == ".":
+            nxt = cuts[idx + 1] if idx + 1 < ncuts else hi
+            if le - prev >= 2 and "A" <= text[le - 2] <= "Z" and _split_initialism(text, prev, le, c, nxt):
+                continue
+            # English sentences do not start in lower case ("$4.5 bn. in 2023"), and a number
+            # after a reference abbreviation belongs to it ("Vol. 2")
+            r = c
+            while r < nxt and text[r].isspace():
+                r += 1
+            first = text[r] if r < nxt else ""
+            if first.islower() or (first.isdigit() and _REF_ABBREV_RE.search(text[prev:le])):
+                continue
+        elif last in _CLOSING_QUOTE_CHARS:
+            nxt = cuts[idx + 1] if idx + 1 < ncuts else hi
+            if _is_attribution(text[c:nxt].strip()):
+                continue
         kept.append(c)
         prev = c
 
     edges = [lo, *kept, hi]
-    if not flagged and not long_quotes:   # the common case: no flags to work out
-        return [(a, b, ()) for a, b in zip(edges, edges[1:])]
+    if not flagged and not long_quotes:   # no flags to work out
+        return [(a, b, ()) for a, b in zip(edges, edges[1:])], False
     spans = []
     flag_at = sorted(s for s, _ in flagged)
     for a, b in zip(edges, edges[1:]):
@@ -563,7 +853,7 @@ def _sentence_spans(text: str, lo: int, hi: int) -> list[tuple[int, int, tuple[s
         if any(qa < b and a < qb for qa, qb in long_quotes):
             flags += (FLAG_LONG_QUOTE,)
         spans.append((a, b, flags))
-    return spans
+    return spans, False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -582,6 +872,17 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
 
 def _strip_notes(text: str, a: int, b: int) -> tuple[int, int]:
     """Trim stage notes and omission marks off both ends of text[a:b]; (a, a) if nothing else."""
+    if a < b:
+        # most units: a unit that opens with a letter that is not lower case (a list marker "a)"
+        # or "o ") nor the "P" of a page mark, and ends in none of the characters a note, a
+        # citation or a bold mark ends in, has nothing to strip but its trailing blanks (this runs
+        # for every unit)
+        first = text[a]
+        if first.isalpha() and not first.islower() and (first not in "Pp" or not text.startswith("age", a + 1)):
+            while text[b - 1].isspace():   # stops at text[a] at the latest
+                b -= 1
+            if text[b - 1] not in _NOTE_END_CHARS:
+                return a, b
     a, b = _trim(text, a, b)
     if a >= b:
         return a, a
@@ -675,8 +976,15 @@ def _heading_core(s: str) -> str:
     return s
 
 
+_MAX_HEADING_CHARS = 130
+_INNER_SENTENCE_END_RE = re.compile(r"[.!?…][\"”’)]?\s")
+# A line whose last character is one of these is never heading-like: `_heading_core` leaves that
+# end alone and `_ends_open` rejects it (a quick exit for the many short lines that are sentences).
+_NO_HEADING_END = frozenset(_TERMINAL + ":;,—–-")
+
+
 def _heading_like(s: str, max_words: int, min_words: int) -> bool:
-    if len(s) > 130:   # cheap exit before the regexes: headings are short
+    if len(s) > _MAX_HEADING_CHARS:   # cheap exit before the regexes: headings are short
         return False
     s = _heading_core(s)
     if _ADDRESS_RE.match(s):
@@ -693,7 +1001,7 @@ def _heading_like(s: str, max_words: int, min_words: int) -> bool:
     first = s.lstrip("“\"'‘(")[:1]
     if not (first.isupper() or first.isdigit()):
         return False
-    if not _ends_open(s) or re.search(r"[.!?…][\"”’)]?\s", s):
+    if not _ends_open(s) or _INNER_SENTENCE_END_RE.search(s):
         return False
     # a heading does not end in a word that needs the next one ("the", "our", "cannot")
     return words[-1].lower() not in _LABEL_CONNECTORS | _CONTINUING_WORDS
@@ -767,6 +1075,8 @@ def _check_args(text: str, layout: str, exclude: Sequence) -> list[tuple[int, in
 
 def _blocks(text: str, exclude: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     """Trimmed non-empty line pieces outside `exclude`, as (start, end, paragraph number)."""
+    if not exclude:
+        return _line_blocks(text)
     out = []
     para = 0
     blank = True
@@ -803,6 +1113,30 @@ def _blocks(text: str, exclude: list[tuple[int, int]]) -> list[tuple[int, int, i
     return out
 
 
+def _line_blocks(text: str) -> list[tuple[int, int, int]]:
+    """`_blocks` without exclude ranges: each line with text is one block, trimmed; a line of
+    blanks only starts a new paragraph. (str methods do the per-character work.)"""
+    out = []
+    para = 0
+    blank = True
+    pos = 0
+    for line in text.split("\n"):
+        t = line.strip()   # the same object when there is nothing to strip
+        if not t:
+            blank = True
+        else:
+            if blank:
+                para += 1
+                blank = False
+            if t is line:
+                out.append((pos, pos + len(line), para))
+            else:
+                s = pos + len(line) - len(line.lstrip())
+                out.append((s, s + len(t), para))
+        pos += len(line) + 1
+    return out
+
+
 # UN verbatim records: a line that ends without sentence punctuation goes on in the next line
 # when that line starts in lower case or with a number or an opening quote or bracket, when this
 # line breaks a word ("cross-"), or when it ends in a word that cannot end a sentence ("the",
@@ -817,22 +1151,33 @@ _SUBJECT_PRONOUNS = frozenset("We They He She You It".split())
 # a line opening with a subject pronoun is an utterance ("It tells me we must be strong"), not a heading
 _SENTENCE_SUBJECTS = _SUBJECT_PRONOUNS | {"I"}
 _TERMINAL_LINE_END_RE = re.compile(r"[.!?…:;][\"”’')\]*]*$")
+_LINE_END_TERMINALS = frozenset(".!?…:;")
+_LINE_END_CLOSERS = frozenset("\"”’')]*")
 _LIST_LINE_RE = re.compile(r"(?:[-–—•▪●◦·‣∙*#>]|o(?=[^\S\n]+[A-Z])|\d{1,3}[.)]|\(?[a-z]\)|\((?:\d{1,3}|[ivx]{1,5})\))[^\S\n]")
+_LIST_LINE_FIRST = frozenset("-–—•▪●◦·‣∙*#>(")   # with digits and a-z, what _LIST_LINE_RE can start with
 
 
-def _continues(prev: str, nxt: str) -> bool:
-    """True if line `nxt` goes on with the paragraph (often the sentence) that line `prev` breaks off."""
-    if _TERMINAL_LINE_END_RE.search(prev, max(0, len(prev) - 8)) or prev.endswith("**") or _LIST_LINE_RE.match(nxt):
+def _continues(text: str, ps: int, pe: int, nxt: str) -> bool:
+    """True if line `nxt` goes on with the paragraph (often the sentence) text[ps:pe] breaks off.
+
+    (The paragraph grows as lines are joined: it is read in place, by offsets, and split into
+    words only for the last rule.)"""
+    end, first = text[pe - 1], nxt[0]
+    # (the regexes only where the line's last or the next one's first character allows a match)
+    if end in _LINE_END_TERMINALS or (end in _LINE_END_CLOSERS and _TERMINAL_LINE_END_RE.search(text, max(ps, pe - 8), pe)):
         return False
-    first = nxt[0]
+    if text.endswith("**", ps, pe) or ((first in _LIST_LINE_FIRST or first.isdigit() or "a" <= first <= "z") and _LIST_LINE_RE.match(nxt)):
+        return False
     if first.islower() or first.isdigit() or first in "“\"‘(":
         return True
-    if prev[-1] in "-‐" and len(prev) > 1 and prev[-2].isalpha():
+    if end in "-‐" and pe - ps > 1 and text[pe - 2].isalpha():
         return True
-    if prev[-1] == ",":
+    if end == ",":
         return False
-    words = prev.split()
-    last = words[-1]
+    k = pe   # the paragraph's last word
+    while k > ps and not text[k - 1].isspace():
+        k -= 1
+    last = text[k:pe]
     nxt_first = nxt.split(None, 1)[0].strip("“\"'‘(,.;:")
     if nxt_first in _SUBJECT_PRONOUNS:   # "We cannot" / "We will not ...": a new sentence
         return False
@@ -842,7 +1187,10 @@ def _continues(prev: str, nxt: str) -> bool:
     # a name broken over two lines ("the reform of the Security" / "Council."): running text (a
     # lower-case word that is not a particle: not a Title Case heading) ends in a capitalised word
     # and the next line goes on with one that does not open a sentence or address someone
-    return (last[:1].isupper() and last[-1].isalpha() and nxt_first[:1].isupper() and len(words) >= 4
+    if not (last[:1].isupper() and last[-1].isalpha() and nxt_first[:1].isupper()):
+        return False
+    words = text[ps:pe].split()
+    return (len(words) >= 4
             and nxt_first not in _NON_LABEL_STARTERS and not (len(nxt) < 60 and _ADDRESS_RE.match(nxt))
             and any(len(w) > 3 and w.isalpha() and w.islower() and w not in _LABEL_CONNECTORS
                     for w in (x.strip(",;:“”\"'‘’()") for x in words)))
@@ -858,10 +1206,13 @@ def _join_broken_lines(text: str, blocks: list[tuple[int, int, int]],
             ps, pe, ppara = out[-1]
             # only line breaks separate them (no exclude range in between); across a blank line
             # (a page break of the PDF) only a line going on in lower case continues
-            k = bisect.bisect_left(exclude, (pe, -1))
-            gap_excluded = (k < len(exclude) and exclude[k][0] < s) or (k > 0 and exclude[k - 1][1] > pe)
-            if "\n" in text[pe:s] and not text[pe:s].strip() and not gap_excluded \
-                    and _continues(text[ps:pe], text[s:e]) and (para == ppara or text[s].islower()):
+            gap_excluded = False
+            if exclude:
+                k = bisect.bisect_left(exclude, (pe, -1))
+                gap_excluded = (k < len(exclude) and exclude[k][0] < s) or (k > 0 and exclude[k - 1][1] > pe)
+            gap = text[pe:s]
+            if "\n" in gap and not gap.strip() and not gap_excluded \
+                    and (para == ppara or text[s].islower()) and _continues(text, ps, pe, text[s:e]):
                 out[-1] = (ps, e, ppara)
                 breaks.append((pe, s))
                 continue
@@ -889,6 +1240,73 @@ def _opens_paragraph(text: str, blocks: list[tuple[int, int, int]], i: int) -> b
 _HAS_SENTENCE_END_RE = re.compile(r"[.!?…]")
 
 
+def _add_turn_units(out: list[Unit], text: str, ts: int, te: int, spk: tuple[int, int] | None,
+                    facts: _TextFacts, layout: str) -> None:
+    """Append the body units of the speaker turn text[ts:te] to `out`."""
+    if ts >= te or text[ts].isspace() or text[te - 1].isspace():
+        ts, te = _trim(text, ts, te)
+        if ts >= te:
+            return
+    cyrillic = facts.cyrillic
+    chunk = text[ts:te]
+    pieces = sentencex.segment("en", chunk)
+    spans = None
+    # most turns hold no quotation mark (so no missed-quote cut either: those marks are quote
+    # marks) and no "me. I" stop: sentencex's cuts are theirs, and plain ones are units as they are
+    quotes = facts.quotes
+    if not quotes or not _holds_any(chunk, quotes):
+        stops = facts.merge_stops
+        k = bisect.bisect_left(stops, ts) if stops else 0
+        if k == len(stops) or stops[k] >= te:
+            spans = _plain_spans(text, ts, te, pieces)
+        else:
+            # a "me. I" cut sentencex made itself adds nothing (the cuts are a set)
+            if not _merge_cuts(text, ts, te, stops, set(accumulate(map(len, pieces), initial=ts))):
+                spans = _plain_spans(text, ts, te, pieces)
+    finished = spans is not None
+    if not finished:
+        spans, finished = _sentence_spans(text, ts, te, facts, chunk, pieces)
+    if not finished:
+        _add_body_units(out, text, spans, spk, facts, layout)
+        return
+    starts, ends, first_plain = spans
+    if not first_plain:
+        _add_body_units(out, text, [(starts[0], ends[0], ())], spk, facts, layout)
+        del starts[0], ends[0]
+    chair = facts.chair
+    if not chair and not cyrillic:
+        out += map(_unit, starts, ends, repeat(BODY), repeat(spk), repeat(()))
+        return
+    for a, b in zip(starts, ends):
+        # (text[b - 2] is the "r" of "Chair." or the "i" of "Chair": a cheap test first)
+        if chair and text[b - 2] in "ri" and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b):
+            continue
+        out.append(_unit(a, b, BODY, spk, _flags(text, a, b, ()) if cyrillic else ()))
+
+
+def _add_body_units(out: list[Unit], text: str, spans: list[tuple[int, int, tuple[str, ...]]],
+                    spk: tuple[int, int] | None, facts: _TextFacts, layout: str) -> None:
+    """Append the body units of sentence spans (untrimmed ends allowed): notes and markers
+    stripped, flags worked out, UN chair notes and letterless units dropped."""
+    cyrillic = facts.cyrillic
+    for a, b, flags in spans:
+        # the fast path of _strip_notes, inlined (this runs for every unit)
+        first = text[a]
+        lettered = False
+        if first.isalpha() and not first.islower() and (first not in "Pp" or not text.startswith("age", a + 1)):
+            while text[b - 1].isspace():
+                b -= 1
+            lettered = text[b - 1] not in _NOTE_END_CHARS
+        if not lettered:
+            a, b = _strip_notes(text, a, b)
+        # UN records: changes in the chair, and footnote or page numbers standing alone
+        if layout == UN_DEBATE and ((facts.chair and text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b))
+                                    or not (lettered or _HAS_LETTER_RE.search(text, a, b))):
+            continue
+        if a < b:
+            out.append(_unit(a, b, BODY, spk, _flags(text, a, b, flags) if flags or cyrillic else ()))
+
+
 def segment(text: str, *, layout: str = "plain",
             exclude: Iterable[tuple[int, int]] | Sequence[Sequence[int]] = ()) -> list[Unit]:
     """Annotation units of `text` in text order (see the module docstring for the rules).
@@ -903,30 +1321,49 @@ def segment(text: str, *, layout: str = "plain",
         # bold marks) are blanks; it has the same length, so every offset is an offset into the
         # original text
         blocks, text = _join_broken_lines(text, blocks, ranges)
-    labels_by_block = [_find_labels(text, s, e) for s, e, _ in blocks]
-    all_labels = [lab for labs in labels_by_block for lab in labs]
-    transcript = _transcript_mode(all_labels, {s for s, _, _ in blocks})
+    facts = _TextFacts(text, layout)
+    labels_by_block, all_labels = _labels_by_block(text, blocks)
+    transcript = bool(all_labels) and _transcript_mode(all_labels, {s for s, _, _ in blocks})
 
-    labels_by_block = [[lab for lab in labs if transcript or not lab.mixed] for labs in labels_by_block]
+    if not transcript and any(lab.mixed for lab in all_labels):
+        labels_by_block = [[lab for lab in labs if not lab.mixed] if labs else labs for labs in labels_by_block]
     # short unpunctuated lines; a run of them is a list or a signature table, not headings
-    short_line = [not labels_by_block[i] and _heading_like(text[s:e], max_words=14, min_words=1)
-                  for i, (s, e, _) in enumerate(blocks)]
-    # ... except a lettered section heading ("A. Periodic Review") under a section heading
-    section = [short_line[i] and _SECTION_LETTER_RE.match(text, s, e) is not None for i, (s, e, _) in enumerate(blocks)]
+    # (worked out only for the neighbours of a heading candidate, which are few)
+    short_cache: list[bool | None] = [None] * len(blocks)
+
+    def short_line(i: int) -> bool:
+        v = short_cache[i]
+        if v is None:
+            s, e, _ = blocks[i]
+            v = short_cache[i] = (not labels_by_block[i] and e - s <= _MAX_HEADING_CHARS and text[e - 1] not in _NO_HEADING_END
+                                  and _heading_like(text[s:e], max_words=14, min_words=1))
+        return v
+
+    def section(i: int) -> bool:
+        # ... except a lettered section heading ("A. Periodic Review") under a section heading
+        return short_line(i) and _SECTION_LETTER_RE.match(text, blocks[i][0], blocks[i][1]) is not None
+
     heading_at = -2   # block index of the last subheading
 
     units: list[Unit] = []
     speaker: tuple[int, int] | None = None
     first_para = blocks[0][2] if blocks else 0
+    lines_may_be_body = layout != NEWS   # (a news line can be a headline or standfirst at any length)
     for bi, (bs, be, para) in enumerate(blocks):
         labels = labels_by_block[bi]
+        if (lines_may_be_body and not labels and (be - bs > _MAX_HEADING_CHARS or text[be - 1] in _NO_HEADING_END)
+                and text[bs] not in _DIVIDER_CHARS and not text[bs].isspace()):
+            # most lines: no speaker label, too long or too finished for a heading, not a
+            # divider; the rules below would make them one turn of the current speaker
+            _add_turn_units(units, text, bs, be, speaker, facts, layout)
+            continue
         is_last = bi == len(blocks) - 1
         line = text[bs:be]
         # news: the paragraph right after the headline, alone in its paragraph, with body after it
         standfirst_slot = (layout == "news" and bi == 1 and para == first_para + 1
                            and blocks[0][2] == first_para and not is_last and blocks[2][2] != para
                            and not labels)
-        if not labels and _DIVIDER_RE.fullmatch(line):
+        if not labels and (line[0] in _DIVIDER_CHARS or line[0].isspace()) and _DIVIDER_RE.fullmatch(line):
             speaker = None   # a divider starts a new section; its first speaker is labelled again
             continue
 
@@ -939,16 +1376,17 @@ def segment(text: str, *, layout: str = "plain",
                 whole_kind = STANDFIRST   # a standfirst written without a full stop
             elif layout == "news" and _heading_like(line, max_words=14, min_words=1) and not is_last:
                 whole_kind = SUBHEADING
-            elif (layout in (PLAIN, UN_DEBATE) and not is_last
+            elif (layout in (PLAIN, UN_DEBATE) and not is_last and len(line) <= _MAX_HEADING_CHARS
+                  and line[-1] not in _NO_HEADING_END
                   and (speaker is None or _title_case(line))
                   and _heading_like(line, max_words=10, min_words=1)
                   and (line.split(None, 1)[0] not in _SENTENCE_SUBJECTS or _title_case(line))
                   # a short line next is a list item, unless it heads a paragraph itself (a
                   # section heading over a subsection heading: "Support to Ukraine" / "Australia")
-                  and (not short_line[bi + 1] or section[bi + 1]
-                       or (bi + 2 < len(blocks) and not short_line[bi + 2] and _opens_paragraph(text, blocks, bi + 2)))
+                  and (not short_line(bi + 1) or section(bi + 1)
+                       or (bi + 2 < len(blocks) and not short_line(bi + 2) and _opens_paragraph(text, blocks, bi + 2)))
                   and (len(_heading_core(line).split()) > 1 or _opens_paragraph(text, blocks, bi + 1))
-                  and not (bi > 0 and short_line[bi - 1] and heading_at != bi - 1
+                  and not (bi > 0 and short_line(bi - 1) and heading_at != bi - 1
                            and len(text[blocks[bi - 1][0]:blocks[bi - 1][1]].split()) <= 3)):
                 whole_kind = SUBHEADING
         if whole_kind is not None:
@@ -957,7 +1395,7 @@ def segment(text: str, *, layout: str = "plain",
                 heading_at = bi
             a, b = _strip_footnote_mark(text, *_strip_notes(text, bs, be))
             if a < b:
-                units.append(Unit(a, b, whole_kind, None, _flags(text, a, b, ())))
+                units.append(_unit(a, b, whole_kind, None, _flags(text, a, b, ())))
             continue
 
         # speaker turns of this line
@@ -969,7 +1407,7 @@ def segment(text: str, *, layout: str = "plain",
                 # the title line run into the first label is a heading, not the speaker's words
                 a, b = _strip_footnote_mark(text, *_strip_notes(text, cur, lab.start))
                 if a < b:
-                    line_units.append(Unit(a, b, SUBHEADING, None, _flags(text, a, b, ())))
+                    line_units.append(_unit(a, b, SUBHEADING, None, _flags(text, a, b, ())))
             elif lab.start > cur:
                 turns.append((cur, lab.start, cur_speaker))
             cur, cur_speaker = lab.end, lab.name
@@ -977,21 +1415,11 @@ def segment(text: str, *, layout: str = "plain",
         speaker = cur_speaker
 
         for ts, te, spk in turns:
-            ts, te = _trim(text, ts, te)
-            if ts >= te:
-                continue
-            for a, b, flags in _sentence_spans(text, ts, te):
-                a, b = _strip_notes(text, a, b)
-                # UN records: changes in the chair, and footnote or page numbers standing alone
-                if layout == UN_DEBATE and ((text.endswith(("Chair.", "Chair"), a, b) and _CHAIR_NOTE_RE.fullmatch(text, a, b))
-                                            or not _HAS_LETTER_RE.search(text, a, b)):
-                    continue
-                if a < b:
-                    line_units.append(Unit(a, b, BODY, spk, _flags(text, a, b, flags)))
+            _add_turn_units(line_units, text, ts, te, spk, facts, layout)
 
         if standfirst_slot and len(line_units) == 1:
             u = line_units[0]
-            line_units = [Unit(u.start, u.end, STANDFIRST, u.speaker_span, u.flags)]
+            line_units = [_unit(u.start, u.end, STANDFIRST, u.speaker_span, u.flags)]
         units.extend(line_units)
     return units
 
