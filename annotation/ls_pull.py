@@ -497,7 +497,7 @@ def pull_batch(client: LSClient, store: Store, loader: TextLoader, batch: str, a
         def tasks_of(project: int = entry["project"]):
             # one pass: tasks stream from the export into validation; counted and checked here
             nonlocal n_tasks
-            for task in client.iter_export(project):
+            for task in client.iter_annotated_tasks(project):
                 n_tasks += 1
                 if isinstance(task, dict) and task.get("id") not in in_batch:
                     found_extra.append(Issue("LS005", "error", f"project {project} task {task.get('id')}",
