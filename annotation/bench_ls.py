@@ -9,11 +9,16 @@ and measures, in this process:
 
   push      the first push of the whole batch (task data built from the store, chunked imports)
   re-push   the same push again (lists every task, imports nothing)
-  raw export  Label Studio's own JSON export of the pull batch's project, bytes only (the floor)
-  pull      `warvoices annotate pull` in its own process: export + validation + one atomic write
+  raw database  the read a pull now makes (ls_client.DatabaseReader's query over the server's
+            SQLite database), rows only, nothing parsed: the floor under the pull
+  raw export  Label Studio's own JSON export of the pull batch's project, bytes only: the floor
+            under the old path (and under any pull through the API)
+  pull      `warvoices annotate pull` in its own process: read + validation + one atomic write
             of annotations.jsonl, of a batch whose every task has one annotation (imported with
             the tasks as set-up; see the comment there); peak RSS is that process's own
   re-pull   the same command again (adds nothing)
+  pull via export  the first pull again, into an emptied annotations.jsonl, through the JSON
+            export (WARVOICES_LS_READ=export); the file it writes must equal the first pull's
 
 For each: wall time, tasks per second, and the process's peak RSS so far (ru_maxrss); with
 --tracemalloc also the peak of Python allocations during the step (slower). Machine facts and
@@ -41,7 +46,7 @@ from warvoices.corpus.textview import sentence_texts
 
 from . import ls_server
 from warvoices.corpus.batch_manifests import load_manifest
-from .ls_client import connect
+from .ls_client import READ_ENV, DatabaseReader, connect
 from .ls_push import push_batch
 from .ls_results import to_result
 from .ls_users import add_annotator, load_users
@@ -96,6 +101,25 @@ def raw_export_seconds(client, project: int, repeat: int = 2) -> float:
         t0 = time.perf_counter()
         resp = client.request("GET", f"/api/projects/{int(project)}/export", params={"exportType": "JSON"})
         len(resp.content)
+        dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+    return best
+
+
+def raw_database_seconds(client, project: int, repeat: int = 2) -> float:
+    """Wall time of the query a pull makes on the server's database, rows fetched and nothing
+    parsed: the floor under a pull that reads the database."""
+    reader = DatabaseReader(client.database(), client)
+    if not reader.usable(project):
+        raise SystemExit(f"the server's database cannot be read: {reader.why_not}")
+    best = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        db = reader._connect()
+        try:
+            n = sum(1 for _ in db.execute(reader._QUERY, (int(project),)))
+        finally:
+            db.close()
         dt = time.perf_counter() - t0
         best = dt if best is None else min(best, dt)
     return best
@@ -209,30 +233,51 @@ def main(argv: list[str] | None = None) -> int:
             print(f"(set-up: batch bench-pull with {args.tasks} annotated tasks imported in "
                   f"{time.perf_counter() - t0:.1f} s)", flush=True)
             project = load_manifest(store, "bench-pull")["projects"]["bench"]["project"]
+            db_s = raw_database_seconds(client, project)
+            print(f"{'raw database':<10} {args.tasks:>6} tasks  {db_s:8.2f} s  (the query a pull makes on the "
+                  "server's SQLite database, the floor: rows only, best of 2)", flush=True)
             export_s = raw_export_seconds(client, project)
             print(f"{'raw export':<10} {args.tasks:>6} tasks  {export_s:8.2f} s  (Label Studio's own export, the "
-                  "floor: bytes only, best of 2)", flush=True)
+                  "floor of the old path: bytes only, best of 2)", flush=True)
             # pull and re-pull run as the command a user types, each in its own process, so each
             # step's peak RSS is its own (wait4) and includes what the command imports
             cli = ["annotate", "pull", "--batch", "bench-pull", "--store", str(store.root), "--archive", str(archive),
                    "--data-dir", str(data), "--no-progress"]
             steps = {}
-            for label in ("pull", "re-pull"):
-                step = run_child([sys.executable, "-c", _CLI] + cli)
+            ann_path = store.path("annotations.jsonl")
+            first = b""
+            for label in ("pull", "re-pull", "pull via export"):
+                if label == "pull via export":
+                    first = ann_path.read_bytes()
+                    ann_path.unlink()  # a first pull again, through the other path
+                    os.environ[READ_ENV] = "export"
+                try:
+                    step = run_child([sys.executable, "-c", _CLI] + cli)
+                finally:
+                    os.environ.pop(READ_ENV, None)
                 if step["exit"] != 0:
                     raise SystemExit(f"{label} failed (exit {step['exit']}):\n{step['stderr'][-2000:]}")
                 steps[label] = step
                 print(f"{label:<10} {args.tasks:>6} tasks  {step['seconds']:8.2f} s  {args.tasks / step['seconds']:9.1f} "
                       f"tasks/s  peak RSS {step['peak_rss_mb']:7.1f} MB  (own process; load {step['load_avg_1min']})",
                       flush=True)
-            added = sum(1 for _ in open(store.path("annotations.jsonl"), encoding="utf-8"))
+            added = sum(1 for _ in open(ann_path, encoding="utf-8"))
             if added != args.tasks:
                 raise SystemExit(f"{added} annotations stored, expected {args.tasks}")
-            print(f"where the time of pull goes: Label Studio's export {export_s:.2f} s (floor), the rest "
-                  f"{steps['pull']['seconds'] - export_s:.2f} s (start-up and imports, parse, validation, one write)")
+            same = ann_path.read_bytes() == first
+            if not same:
+                raise SystemExit("the pull via the export wrote a different annotations.jsonl than the pull via "
+                                 "the database")
+            print(f"same annotations.jsonl from both paths: {same}")
+            print(f"where the time of pull goes: reading Label Studio's database {db_s:.2f} s (floor), the rest "
+                  f"{steps['pull']['seconds'] - db_s:.2f} s (start-up and imports, parse, validation, one write); "
+                  f"through the export: Label Studio's export {export_s:.2f} s (floor), pull "
+                  f"{steps['pull via export']['seconds']:.2f} s")
             targets = [
                 {"target": f"pull {args.tasks:,} tasks ≤ 10 s", "measured": f"{steps['pull']['seconds']} s",
-                 "floor": f"raw export {export_s:.2f} s", "met": steps["pull"]["seconds"] <= 10},
+                 "floor": f"raw database read {db_s:.2f} s; raw export {export_s:.2f} s (pull via export "
+                          f"{steps['pull via export']['seconds']} s)",
+                 "met": steps["pull"]["seconds"] <= 10},
                 {"target": "peak RSS < 200 MB on pull", "measured": f"{steps['pull']['peak_rss_mb']} MB",
                  "floor": "–", "met": steps["pull"]["peak_rss_mb"] < 200},
                 {"target": "peak RSS < 200 MB on re-pull", "measured": f"{steps['re-pull']['peak_rss_mb']} MB",
@@ -243,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{'met' if t['met'] else 'NOT met'}")
             result = {"command": command, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                       "machine": machine_info(), "load_avg_1min": round(os.getloadavg()[0], 2),
-                      "raw_export_seconds": round(export_s, 2),
+                      "raw_export_seconds": round(export_s, 2), "raw_database_seconds": round(db_s, 3),
+                      "same_records_both_paths": same,
                       "steps": {k: {x: v[x] for x in ("seconds", "peak_rss_mb", "load_avg_1min")} for k, v in steps.items()},
                       "targets": targets}
         size = store.path("annotations.jsonl").stat().st_size

@@ -2,8 +2,12 @@
 
 `validate_export` is a pure function over one project's JSON export plus the corpus texts: it
 returns the annotation records and every problem found, each an `Issue` with a stable id.
-`pull_batch` exports every project of a batch, validates all of them, and writes only when no
+`pull_batch` reads every project of a batch, validates all of them, and writes only when no
 error was found (one atomic write of annotations.jsonl), so nothing is ever half-written.
+The tasks come from `LSClient.iter_annotated_tasks`: for a server WarVoices started, straight
+from its SQLite database in the export's form (Label Studio 1.23's export serializes only ~500
+tasks/s); otherwise, or with WARVOICES_LS_READ=export, through the JSON export. Both give the
+same records (tests/integration/test_ls_pull_database.py).
 Records are keyed `ls:<server>:<project>:<annotation>` (plus `:skipped`/`:cancelled` for those),
 where <server> is the first 12 hex digits of the server's identity (a UUID written into its data
 directory when its database is created, see ls_server): Label Studio numbers projects and
