@@ -259,8 +259,9 @@ class LSClient:
         Label Studio 1.23's export serializes ~500 tasks/s, and its paginated task list with
         annotations is not much faster (and leaves out the prediction an annotator was shown), so
         for a server WarVoices started from a data directory the tasks are read from that server's
-        own SQLite database: read-only, in one transaction, streamed. Anything else (--url, a
-        database of another shape, WARVOICES_LS_READ=export) goes through the export."""
+        own SQLite database: read-only, one short query (one snapshot), then one task at a time.
+        Anything else (--url, a database of another shape, WARVOICES_LS_READ=export) goes through
+        the export."""
         if self.read_mode() == "database":
             reader = DatabaseReader(self.database(), self)
             if reader.usable(project_id):
@@ -283,7 +284,8 @@ class LSClient:
 class DatabaseReader:
     """The annotated tasks of one project straight from a Label Studio 1.23 SQLite database, in the
     form of the JSON export (same ids, data, results, times, prediction shown). Read-only, one
-    transaction (a consistent snapshot while the server keeps writing), one row at a time."""
+    query (a consistent snapshot while the server keeps writing), then turned into tasks one at a
+    time."""
 
     NEEDED = {"task": {"id", "data", "project_id"},
               "task_completion": {"id", "task_id", "completed_by_id", "result", "was_cancelled", "created_at",
@@ -337,28 +339,33 @@ class DatabaseReader:
     def iter_tasks(self, project_id: int) -> Iterator[dict]:
         db = self._connect()
         try:
-            db.execute("BEGIN")  # one snapshot for the whole read
-            task: dict | None = None
-            for row in db.execute(self._QUERY, (int(project_id),)):
-                tid = row[0]
-                if task is None or task["id"] != tid:
-                    if task is not None:
-                        yield task
-                    task = {"id": tid, "data": self._json(row[1], project_id, tid, "data"),
-                            "predictions": [int(x) for x in row[2].split(",")] if row[2] else [],
-                            "annotations": []}
-                task["annotations"].append({
-                    "id": row[3], "completed_by": row[4], "result": self._json(row[5], project_id, tid, "result"),
-                    "was_cancelled": None if row[6] is None else bool(row[6]),
-                    "created_at": _db_time(row[7]), "updated_at": _db_time(row[8]), "lead_time": row[9],
-                    "prediction": self._json(row[10], project_id, tid, "prediction")})
-            if task is not None:
-                yield task
+            # One snapshot, and a short one: the rows (raw text, smaller than the export's JSON) are
+            # fetched at once and the connection closed before any is parsed, because an open read
+            # keeps Label Studio from committing (its writes give up after 5 s, failing a submit).
+            rows = db.execute(self._QUERY, (int(project_id),)).fetchall()
         except sqlite3.Error as exc:
             raise LSError(f"reading project {project_id} from Label Studio's database {self.path} failed ({exc}); "
                           f"rerun the command, or set {READ_ENV}=export to read through the API") from None
         finally:
             db.close()
+        task: dict | None = None
+        rows.reverse()
+        while rows:
+            row = rows.pop()  # each row is dropped once it is turned into a task
+            tid = row[0]
+            if task is None or task["id"] != tid:
+                if task is not None:
+                    yield task
+                task = {"id": tid, "data": self._json(row[1], project_id, tid, "data"),
+                        "predictions": [int(x) for x in row[2].split(",")] if row[2] else [],
+                        "annotations": []}
+            task["annotations"].append({
+                "id": row[3], "completed_by": row[4], "result": self._json(row[5], project_id, tid, "result"),
+                "was_cancelled": None if row[6] is None else bool(row[6]),
+                "created_at": _db_time(row[7]), "updated_at": _db_time(row[8]), "lead_time": row[9],
+                "prediction": self._json(row[10], project_id, tid, "prediction")})
+        if task is not None:
+            yield task
 
     def _json(self, text, project_id: int, task_id: int, what: str):
         if text is None:

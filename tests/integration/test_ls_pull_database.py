@@ -15,8 +15,9 @@ import pytest
 from schema_labels import full_labels
 from warvoices.annotation.ls_client import READ_ENV, DatabaseReader, LSClient, connect
 from warvoices.annotation.ls_pull import PullError, pull_batch
+from warvoices.annotation.ls_push import push_batch
 from warvoices.annotation.ls_results import to_result
-from warvoices.annotation.ls_users import annotator_by_user_id, annotator_client
+from warvoices.annotation.ls_users import annotator_by_user_id, annotator_client, load_users
 from warvoices.corpus.batch_manifests import load_manifest
 from warvoices.corpus.cli import main
 from warvoices.corpus.errors import WarVoicesError
@@ -149,3 +150,26 @@ def test_a_database_of_another_project_is_not_read(server, corpus, monkeypatch):
         monkeypatch.setattr(LSClient, "project", lambda self, p: {"title": "another title"})
         assert not reader.usable(pid) and "not the one" in reader.why_not
         assert not DatabaseReader(client.database(), client).usable(pid + 1000)
+
+
+def test_the_server_can_write_while_a_pull_works_through_the_tasks(server, corpus):
+    """The database is read in one short query and closed before the first task is handed on: a
+    pull that is still validating must not keep Label Studio from committing a submit (an open
+    read would make the submit wait and then fail with 'database is locked')."""
+    loader = TextLoader(corpus.archive)
+    with connect(server.data_dir) as client:
+        assert main(["annotate", "users", "add", "ann-a", "--data-dir", str(server.data_dir)]) == 0
+        push_batch(client, corpus.store, loader, "w1", corpus.articles[:1], {"ann-a": load_users(server.paths)["ann-a"]},
+                   progress=False)
+        tasks = load_manifest(corpus.store, "w1")["projects"]["ann-a"]["tasks"]
+        project = load_manifest(corpus.store, "w1")["projects"]["ann-a"]["project"]
+        a = annotator_client(server.paths, server.url, "ann-a")
+        sids = sorted(tasks)
+        for sid in sids[:2]:
+            a.create_annotation(tasks[sid], [], was_cancelled=True)
+        reading = DatabaseReader(client.database(), client).iter_tasks(project)
+        first = next(reading)  # the pull is between two tasks now
+        assert first["id"] == min(tasks[s] for s in sids[:2])
+        a.create_annotation(tasks[sids[2]], [], was_cancelled=True)  # a submit meanwhile: committed
+        assert [t["id"] for t in reading] == [max(tasks[s] for s in sids[:2])]  # the snapshot taken
+        assert len(list(DatabaseReader(client.database(), client).iter_tasks(project))) == 3
