@@ -187,7 +187,7 @@ def pull_decisions(client: LSClient, store: Store, loader: TextLoader, batch: st
     corpus = batch_corpus(store, loader, manifest)
     known = {int(v["user_id"]): k for k, v in manifest.get("annotators", {}).items()}
     known.update(annotators)
-    export = client.export(adj["project"])
+    export = list(client.iter_annotated_tasks(adj["project"]))  # the database read when it can (ls_client)
     ctx = PullContext(project=adj["project"], batch=batch, corpus=corpus, annotators=known,
                       server_id=client.server_id, server_url=client.url, guideline_version=guidelines_version(),
                       adjudication=True)
