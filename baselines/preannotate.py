@@ -174,20 +174,3 @@ def enforce_dependencies(rec: dict, schema) -> list[str]:
     rec["labels"] = labels
     rec.update(spans)
     return dropped
-    dropped = []
-    labels = rec.get("labels") or {}
-    for name, dependents in schema.dependencies:
-        value = labels.get(name)
-        if value is None:
-            continue
-        is_null = value == schema.field(name).null_label
-        for dep in dependents:
-            f = schema.field(dep)
-            if f.kind == "spans":
-                if is_null and rec.get(dep):
-                    rec[dep] = []
-                    dropped.append(dep)
-            elif labels.get(dep) is not None and is_null != (labels[dep] == f.null_label):
-                del labels[dep]
-                dropped.append(dep)
-    return dropped
