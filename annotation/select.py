@@ -46,7 +46,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from warvoices.corpus.batch_manifests import batches_dir, check_batch_name, now_iso
+from warvoices.corpus.batch_manifests import batches_dir, check_batch_name, load_manifest, now_iso
 from warvoices.corpus.errors import InputError, WarVoicesError
 from warvoices.corpus.segment import paragraph_spans
 from warvoices.corpus.store import Store, atomic_write_text, read_jsonl
@@ -165,10 +165,7 @@ def taken_units(store: Store) -> set[str]:
     bdir = batches_dir(store)
     if bdir.is_dir():
         for path in sorted(bdir.glob("*.json")):
-            try:
-                taken |= set(json.loads(path.read_text(encoding="utf-8")).get("sentences") or [])
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+            taken |= set(load_manifest(store, path.stem)["sentences"])
     sdir = selections_dir(store)
     if sdir.is_dir():
         for path in sorted(sdir.glob("*.json")):
@@ -233,7 +230,7 @@ def article_passages(article: dict, units: list[dict], text: str, taken: set[str
             continue
         if len(cur) + len(g) <= max_len:
             cur.extend(g)
-            if len(cur) >= min_len and len(cur) + 1 > max_len:
+            if len(cur) == max_len:
                 flush()
         elif len(cur) >= min_len:
             flush()
@@ -281,13 +278,14 @@ def load_uncertainty(path: Path) -> tuple[dict[str, float], dict]:
                  "version": model[1] if model else None, "units": len(out)}
 
 
-def build_pool(store: Store, loader: TextLoader, split: str, *, publisher_types: list[str] | None = None,
-               min_len: int = DEFAULT_MIN, max_len: int = DEFAULT_MAX, uncertainty: dict[str, float] | None = None,
+def build_pool(store: Store, loader: TextLoader, split: str, taken: set[str], *,
+               publisher_types: list[str] | None = None, min_len: int = DEFAULT_MIN, max_len: int = DEFAULT_MAX,
+               uncertainty: dict[str, float] | None = None, sentences: list[dict] | None = None,
                progress: bool = True) -> list[Passage]:
+    """Every candidate passage of `split` that holds no unit of `taken` (see `taken_units`)."""
     articles = store.articles()
-    taken = taken_units(store)
     by_article: dict[str, list[dict]] = defaultdict(list)
-    for s in store.sentences():
+    for s in store.sentences() if sentences is None else sentences:
         by_article[s["article_id"]].append(s)
     wanted = [a for a in sorted(articles) if articles[a].get("split") == split
               and (publisher_types is None or articles[a].get("publisher_type") in publisher_types)
@@ -432,12 +430,15 @@ def select(store: Store, loader: TextLoader, batch: str, split: str, units: int,
         raise WarVoicesError(f"batch {batch} already has a selection or a push; a batch never changes: choose a "
                              "new --batch name")
     unc, pred_info = (load_uncertainty(predictions) if predictions is not None else (None, None))
-    pool = build_pool(store, loader, split, min_len=min_len, max_len=max_len, uncertainty=unc, progress=progress)
+    taken = taken_units(store)
+    sentences = store.sentences()
+    pool = build_pool(store, loader, split, taken, min_len=min_len, max_len=max_len, uncertainty=unc,
+                      sentences=sentences, progress=progress)
     # what earlier batches took, so this one spreads over articles and states they left
     articles = store.articles()
     used, used_states = Counter(), Counter()
-    sentence_article = {s["sentence_id"]: s["article_id"] for s in store.sentences()}
-    for sid in taken_units(store):
+    sentence_article = {s["sentence_id"]: s["article_id"] for s in sentences}
+    for sid in taken:
         aid = sentence_article.get(sid)
         if aid:
             used[aid] += 1
