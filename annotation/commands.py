@@ -679,8 +679,8 @@ def register(sub) -> None:
                                       "through the API",
                         description="Write the units of ANNOTATOR's own project in batch NAME (or, with "
                                     "--adjudication, of the batch's adjudication project, with every annotator's "
-                                    "answer as A, B, ... and the disputed fields) to JSON Lines, one article per "
-                                    "line with its units in order. For language-model or scripted annotators, who "
+                                    "answer as A, B, ... and the disputed fields) to JSON Lines: one line per passage "
+                                    "for a batch chosen by `annotate select`, else one per article, units in order. For language-model or scripted annotators, who "
                                     "then answer with `annotate submit`. The file holds sentence texts: it is "
                                     "refused inside the repository.\n\n" + CONNECTION_HELP,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -697,7 +697,8 @@ def register(sub) -> None:
                         description="Submit ANSWERS (JSON Lines in the answer shape of `corpus annotate-direct`: "
                                     "sentence_id, one label per choice field, source_mentions as text; optional "
                                     "note, lead_time, or skipped: true) as annotations of ANNOTATOR's own Label "
-                                    "Studio user in their project of batch NAME (or the adjudication project). Every "
+                                    "Studio user in their project of batch NAME (or the adjudication project, where "
+                                    "each decision also needs a one-line `rationale`). Every "
                                     "line is checked against the schema and the batch before anything is sent; tasks "
                                     "this user already answered are left alone, so a rerun resumes. Then `annotate "
                                     "pull` brings the answers in like any other.\n\n" + CONNECTION_HELP,
